@@ -1,0 +1,71 @@
+# The shop. `make help` lists the targets; the README explains them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.installed ## Create .venv and install the pinned requirements
+
+.PHONY: services
+services: install ## Start embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset
+	@$(PY) -m shop.core.embedded up
+
+.PHONY: migrate
+migrate: services ## Apply database migrations
+	$(PY) manage.py migrate --no-input
+
+.PHONY: demo
+demo: migrate ## Load the demo data once (a marker in the database keeps it from loading twice)
+	$(PY) manage.py seed_demo --once
+
+.PHONY: run
+run: demo ## Start web, worker and beat (honcho + Procfile) on http://127.0.0.1:$(PORT)
+	@echo "The shop: http://127.0.0.1:$(PORT)/  (admin: /admin/, API docs: /api/v1/docs/; Ctrl-C stops it, 'make stop' stops the embedded services)"
+	$(VENV)/bin/honcho start -f Procfile
+
+.PHONY: stop
+stop: ## Stop the embedded PostgreSQL and Redis
+	@test -x $(PY) && $(PY) -m shop.core.embedded down || echo "nothing to stop (no .venv)"
+
+.PHONY: test
+test: $(VENV)/.installed-dev services ## The whole suite: pytest against real PostgreSQL and Redis, lint-imports, ruff
+	$(VENV)/bin/pytest
+	$(MAKE) lint
+
+.PHONY: lint
+lint: $(VENV)/.installed-dev ## ruff (lint and format check) and import-linter contracts
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+.PHONY: format
+format: $(VENV)/.installed-dev ## Format and auto-fix with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+.PHONY: shell
+shell: services ## Django shell
+	$(PY) manage.py shell
+
+.PHONY: clean-data
+clean-data: ## Stop the embedded services and delete var/ (database, Redis, media)
+	@$(PY) -m shop.core.embedded destroy

@@ -1,0 +1,24 @@
+"""Shared fixtures. Tests run against real PostgreSQL and Redis (DATABASE_URL / REDIS_URL, or the
+embedded servers); Redis tests use their own database number (REDIS_TEST_DB, default 15)."""
+
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis():
+    """Each test starts with an empty test Redis database (rate-limit counters, caches, carts)."""
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
