@@ -9,7 +9,6 @@ from django.core.cache import cache
 def _clean_redis():
     """Each test starts with an empty test Redis database (rate-limit counters, caches, carts)."""
     cache.clear()
-    yield
 
 
 @pytest.fixture(autouse=True)

@@ -100,4 +100,8 @@ class Address(models.Model):
         return f"{self.full_name}, {self.line1}, {self.postal_code} {self.city}, {self.country}"
 
     def as_lines(self) -> list[str]:
-        return [line for line in (self.full_name, self.line1, self.line2, f"{self.postal_code} {self.city}", self.country) if line]
+        return [
+            line
+            for line in (self.full_name, self.line1, self.line2, f"{self.postal_code} {self.city}", self.country)
+            if line
+        ]

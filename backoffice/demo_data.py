@@ -84,10 +84,30 @@ BUYERS = [
 ]
 
 SELLERS = [
-    {"email": "seller1@example.com", "store_name": "Northwind Electronics", "description": "Gadgets, audio and computers, shipped from Hamburg."},
-    {"email": "seller2@example.com", "store_name": "Casa Bella Home", "description": "Kitchen and home essentials with a 60-day return policy."},
-    {"email": "seller3@example.com", "store_name": "Trailhead Outfitters", "description": "Outdoor and fitness gear tested by our team."},
-    {"email": "seller4@example.com", "store_name": "Little Acorn Toys", "description": "Wooden toys, games and books for curious kids."},
-    {"email": "seller5@example.com", "store_name": "Pantry & Co", "description": "Independent coffee roasters and fine groceries."},
+    {
+        "email": "seller1@example.com",
+        "store_name": "Northwind Electronics",
+        "description": "Gadgets, audio and computers, shipped from Hamburg.",
+    },
+    {
+        "email": "seller2@example.com",
+        "store_name": "Casa Bella Home",
+        "description": "Kitchen and home essentials with a 60-day return policy.",
+    },
+    {
+        "email": "seller3@example.com",
+        "store_name": "Trailhead Outfitters",
+        "description": "Outdoor and fitness gear tested by our team.",
+    },
+    {
+        "email": "seller4@example.com",
+        "store_name": "Little Acorn Toys",
+        "description": "Wooden toys, games and books for curious kids.",
+    },
+    {
+        "email": "seller5@example.com",
+        "store_name": "Pantry & Co",
+        "description": "Independent coffee roasters and fine groceries.",
+    },
 ]
-SELLER_PASSWORD = "shop-seller-demo"
+SELLER_PASSWORD = "shop-seller-demo"  # noqa: S105 (demo data, printed by seed_demo)

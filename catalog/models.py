@@ -46,7 +46,7 @@ class Category(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.path.replace(PATH_SEPARATOR, " › ")
+        return self.path.replace(PATH_SEPARATOR, " / ")
 
     def save(self, *args, **kwargs) -> None:
         self.path = f"{self.parent.path}{PATH_SEPARATOR}{self.slug}" if self.parent_id else self.slug
@@ -69,3 +69,104 @@ class Brand(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Product(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    seller = models.ForeignKey("sellers.Seller", on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, null=True, blank=True, related_name="products")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Validated against the category's attribute_schema (catalog.services), stored as JSONB.
+    attributes = models.JSONField(default=dict, blank=True)
+    # Denormalized for listings, kept by catalog.services: buyers see a product when it is active
+    # and its seller approved (suspending a seller clears it in one UPDATE); the lowest variant
+    # price sorts and filters listings; the first image is the listing thumbnail.
+    is_listed = models.BooleanField(default=False, editable=False)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, editable=False)
+    currency = models.CharField(max_length=3, default="EUR")
+    primary_image = models.ForeignKey(
+        "ProductImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # category pages: listed products of a category, newest first / by price (keyset pagination)
+            models.Index(
+                fields=["category", "-created_at", "-id"],
+                name="product_listed_new_idx",
+                condition=models.Q(is_listed=True),
+            ),
+            models.Index(
+                fields=["category", "price", "id"], name="product_listed_price_idx", condition=models.Q(is_listed=True)
+            ),
+            models.Index(
+                fields=["-created_at", "-id"], name="product_listed_recent_idx", condition=models.Q(is_listed=True)
+            ),
+            models.Index(fields=["seller", "-created_at", "-id"], name="product_seller_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Variant(models.Model):
+    """One buyable version of a product (a size, a colour): one SKU, one price."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    compare_at_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="The former price, shown struck through."
+    )
+    currency = models.CharField(max_length=3, default="EUR")
+    attributes = models.JSONField(default=dict, blank=True)  # {"size": "M", "colour": "Navy"}
+    weight_grams = models.PositiveIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gt=0), name="variant_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.sku
+
+
+class ProductImage(models.Model):
+    """An uploaded image and its renditions (made by a Celery task, catalog.tasks)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    original = models.ImageField(upload_to="products/originals/%Y/%m/", width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    alt_text = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # {"thumbnail": {"webp": "path", "jpeg": "path", "width": 200, "height": 200}, "medium": ..., "large": ...}
+    renditions = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.alt_text or self.original.name

@@ -9,8 +9,14 @@ from catalog.models import Category
 
 
 @transaction.atomic
-def category_get_or_create(*, name: str, parent: Category | None = None, slug: str = "", position: int = 0,
-                           attribute_schema: list | None = None) -> tuple[Category, bool]:
+def category_get_or_create(
+    *,
+    name: str,
+    parent: Category | None = None,
+    slug: str = "",
+    position: int = 0,
+    attribute_schema: list | None = None,
+) -> tuple[Category, bool]:
     """The child of ``parent`` with this slug, created if missing (idempotent, for seeding and imports)."""
     slug = slug or slugify(name)
     return Category.objects.get_or_create(

@@ -31,7 +31,9 @@ TESTING = DJANGO_ENV == "test"
 _INSECURE_KEY = "django-insecure-development-key-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default="" if PRODUCTION else _INSECURE_KEY)
 DEBUG = env.bool("DEBUG", default=not PRODUCTION and not TESTING)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 if PRODUCTION:
@@ -112,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "shop.core.context_processors.site",
+                "storefront.context_processors.navigation",
             ],
         },
     },
@@ -236,6 +239,7 @@ RATE_LIMITS = {
     "login_ip": env.str("RATE_LIMIT_LOGIN_IP", default="30/m"),
     "register": env.str("RATE_LIMIT_REGISTER", default="10/h"),
     "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="5/h"),
+    "email_verification": env.str("RATE_LIMIT_EMAIL_VERIFICATION", default="5/h"),  # "send the link again"
 }
 RATELIMIT_ENABLE = RATE_LIMITS_ENABLED
 RATELIMIT_USE_CACHE = "default"
@@ -248,7 +252,7 @@ RATELIMIT_IP_META_KEY = env.str("RATE_LIMIT_IP_HEADER", default="REMOTE_ADDR")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.JWTAuthentication",  # simplejwt's, with errors in API.md's format
         "rest_framework.authentication.SessionAuthentication",  # enforces CSRF for cookie clients
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

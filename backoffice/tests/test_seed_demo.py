@@ -23,7 +23,8 @@ def test_seed_demo_is_idempotent_and_reports_progress(capsys):
     assert "12/12 Automotive" in out
     assert "Demo data ready." in out
     staff = get_user_model().objects.get(email=demo_data.STAFF["email"])
-    assert staff.is_staff and staff.check_password(demo_data.STAFF["password"])
+    assert staff.is_staff
+    assert staff.check_password(demo_data.STAFF["password"])
     assert Seller.objects.filter(status=Seller.Status.APPROVED).count() == len(demo_data.SELLERS)
     assert Category.objects.filter(depth=2).count() == 4 * 4 * len(demo_data.CATEGORY_TREE)
     assert Category.objects.get(path="electronics/phones/smartphones").parent.path == "electronics/phones"

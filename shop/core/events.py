@@ -144,10 +144,13 @@ def _backoff(attempts: int) -> timedelta:
 def pending_events(limit: int = 500) -> list[OutboxEvent]:
     """Undelivered events that are due: their relay never ran, or a handler failed and waited out its backoff."""
     now = timezone.now()
-    due = Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=now - settings.OUTBOX_REDELIVER_AFTER)
+    due = Q(next_attempt_at__lte=now) | Q(
+        next_attempt_at__isnull=True, created_at__lte=now - settings.OUTBOX_REDELIVER_AFTER
+    )
     return list(
-        OutboxEvent.objects.filter(due, delivered_at__isnull=True, attempts__lt=settings.OUTBOX_MAX_ATTEMPTS)
-        .order_by("created_at")[:limit]
+        OutboxEvent.objects.filter(due, delivered_at__isnull=True, attempts__lt=settings.OUTBOX_MAX_ATTEMPTS).order_by(
+            "created_at"
+        )[:limit]
     )
 
 

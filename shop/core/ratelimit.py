@@ -19,7 +19,12 @@ def _usage(request, name: str, key: str, increment: bool) -> dict | None:
         return None
     key_fn = key if key in _BUILTIN_KEYS else (lambda group, request: key)
     return get_usage(
-        request, group=f"shop.{name}", key=key_fn, rate=settings.RATE_LIMITS[name], method=get_usage.ALL, increment=increment
+        request,
+        group=f"shop.{name}",
+        key=key_fn,
+        rate=settings.RATE_LIMITS[name],
+        method=get_usage.ALL,
+        increment=increment,
     )
 
 

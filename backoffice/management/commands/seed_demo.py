@@ -76,7 +76,9 @@ class Command(BaseCommand):
         user = User.objects.filter(email=entry["email"]).first()
         if user is None:
             fields = {k: v for k, v in entry.items() if k not in {"email", "password"}}
-            user = User.objects.create_user(entry["email"], entry.get("password", demo_data.SELLER_PASSWORD), **fields, **flags)
+            user = User.objects.create_user(
+                entry["email"], entry.get("password", demo_data.SELLER_PASSWORD), **fields, **flags
+            )
         return user
 
     def seller(self, entry: dict) -> Seller:

@@ -21,13 +21,18 @@ def test_money_of_different_currencies_does_not_mix():
 
 @pytest.mark.parametrize("bad", ["abc", "NaN", "Infinity", ""])
 def test_money_refuses_what_is_not_an_amount(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not an amount"):
         Money(bad)
 
 
 @pytest.mark.parametrize(
     ("total", "weights"),
-    [("10.00", [1, 1, 1]), ("0.05", [3, 1]), ("99.99", [Decimal("19.99"), Decimal("5.01"), Decimal("75")]), ("-7.00", [1, 2])],
+    [
+        ("10.00", [1, 1, 1]),
+        ("0.05", [3, 1]),
+        ("99.99", [Decimal("19.99"), Decimal("5.01"), Decimal("75")]),
+        ("-7.00", [1, 2]),
+    ],
 )
 def test_allocation_adds_up_to_the_total_exactly(total, weights):
     parts = Money(total).allocate(weights)
