@@ -86,16 +86,16 @@ class Product(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     # Validated against the category's attribute_schema (catalog.services), stored as JSONB.
     attributes = models.JSONField(default=dict, blank=True)
-    # Denormalized for listings, kept by catalog.services: buyers see a product when it is active
-    # and its seller approved (suspending a seller clears it in one UPDATE); the lowest variant
-    # price sorts and filters listings; the first image is the listing thumbnail.
-    is_listed = models.BooleanField(default=False, editable=False)
+    # Buyers see a product when it is active and its seller approved: listings filter on both
+    # (catalog.selectors.listed_products), so suspending a seller delists its products at once.
+    # Denormalized for listings and kept by catalog.services: the lowest active variant price
+    # (sorts and filters) and the first image (the listing thumbnail).
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, editable=False)
     currency = models.CharField(max_length=3, default="EUR")
     primary_image = models.ForeignKey(
         "ProductImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=False)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -105,13 +105,13 @@ class Product(models.Model):
             models.Index(
                 fields=["category", "-created_at", "-id"],
                 name="product_listed_new_idx",
-                condition=models.Q(is_listed=True),
+                condition=models.Q(status="active"),
             ),
             models.Index(
-                fields=["category", "price", "id"], name="product_listed_price_idx", condition=models.Q(is_listed=True)
+                fields=["category", "price", "id"], name="product_listed_price_idx", condition=models.Q(status="active")
             ),
             models.Index(
-                fields=["-created_at", "-id"], name="product_listed_recent_idx", condition=models.Q(is_listed=True)
+                fields=["-created_at", "-id"], name="product_listed_recent_idx", condition=models.Q(status="active")
             ),
             models.Index(fields=["seller", "-created_at", "-id"], name="product_seller_idx"),
         ]
