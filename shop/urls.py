@@ -9,6 +9,9 @@ from shop.core.views import healthz
 
 api_v1 = [
     path("", include("accounts.api_urls")),
+    path("", include("sellers.api_urls")),
+    path("", include("backoffice.api_urls")),
+    path("", include("storefront.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -18,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("accounts/", include("accounts.urls")),
+    path("sellers/", include("sellers.urls")),
     path("", include("storefront.urls")),
 ]
 
