@@ -33,9 +33,11 @@ services: install ## Start embedded PostgreSQL and Redis when DATABASE_URL / RED
 migrate: services ## Apply database migrations
 	$(PY) manage.py migrate --no-input
 
+DEMO_PRODUCTS ?= 2000
+
 .PHONY: demo
-demo: migrate ## Load the demo data once (a marker in the database keeps it from loading twice)
-	$(PY) manage.py seed_demo --once
+demo: migrate ## Load the demo data once: accounts, sellers, categories, $(DEMO_PRODUCTS) products
+	$(PY) manage.py seed_demo --once --products $(DEMO_PRODUCTS)
 
 .PHONY: run
 run: demo ## Start web, worker and beat (honcho + Procfile) on http://127.0.0.1:$(PORT)
@@ -61,6 +63,10 @@ lint: $(VENV)/.installed-dev ## ruff (lint and format check) and import-linter c
 format: $(VENV)/.installed-dev ## Format and auto-fix with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+.PHONY: bench
+bench: services ## Load benchmark of the storefront pages (BENCH_PRODUCTS=1000000); writes BENCHMARKS.md
+	$(PY) bench/pages.py
 
 .PHONY: shell
 shell: services ## Django shell

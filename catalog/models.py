@@ -102,17 +102,33 @@ class Product(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # category pages: listed products of a category, newest first / by price (keyset pagination)
+            # ("include": the seller and price are read from the index, so deep pages skip the heap)
             models.Index(
                 fields=["category", "-created_at", "-id"],
                 name="product_listed_new_idx",
                 condition=models.Q(status="active"),
+                include=["seller", "price"],
             ),
             models.Index(
-                fields=["category", "price", "id"], name="product_listed_price_idx", condition=models.Q(status="active")
+                fields=["category", "price", "id"],
+                name="product_listed_price_idx",
+                condition=models.Q(status="active"),
+                include=["seller"],
             ),
             models.Index(
                 fields=["-created_at", "-id"], name="product_listed_recent_idx", condition=models.Q(status="active")
             ),
+            # seller pages: a store's listed products, newest first / by price
+            models.Index(
+                fields=["seller", "-created_at", "-id"],
+                name="product_seller_new_idx",
+                condition=models.Q(status="active"),
+                include=["price"],
+            ),
+            models.Index(
+                fields=["seller", "price", "id"], name="product_seller_price_idx", condition=models.Q(status="active")
+            ),
+            # the seller admin: all of a seller's products, whatever their status
             models.Index(fields=["seller", "-created_at", "-id"], name="product_seller_idx"),
         ]
 

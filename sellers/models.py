@@ -48,3 +48,11 @@ class Seller(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
+
+
+class StoreProfile(Seller):
+    """The seller as its owner sees it in the Seller Centre: "Store profile", not "Seller"."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "store profile"

@@ -9,6 +9,7 @@ insecure development defaults are refused at start-up.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -48,8 +49,14 @@ if PRODUCTION:
         if not env.str(name, default=""):
             raise ImproperlyConfigured(f"production needs {name}: the embedded services are for development")
 
+# bench/ only: routes a bare view (/bench/bare/) used as the ceiling of a server set-up
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
+
 SITE_NAME = env.str("SITE_NAME", default="The Shop")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# 10% unless the seller's or the category's rate says otherwise (sellers.selectors.commission_rate_for)
+PLATFORM_COMMISSION_RATE = Decimal(env.str("PLATFORM_COMMISSION_RATE", default="0.10"))
+DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
 
 # --- applications -----------------------------------------------------------------------------
 
@@ -309,6 +316,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.core.tasks.outbox_redeliver_task",
         "schedule": timedelta(seconds=30),
     },
+    "catalog-images-process-pending": {  # images whose processing task was lost (broker down, worker killed)
+        "task": "catalog.tasks.product_images_process_pending_task",
+        "schedule": timedelta(minutes=5),
+    },
     "outbox-prune": {
         "task": "shop.core.tasks.outbox_prune_task",
         "schedule": crontab(hour=3, minute=17),
@@ -335,6 +346,23 @@ WHITENOISE_USE_FINDERS = not PRODUCTION  # serve straight from static/ without c
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")  # "s3": product images on S3 (django-storages)
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default=None),  # the CDN in front of the bucket
+            "querystring_auth": False,  # public product images: plain, cacheable URLs
+            "file_overwrite": False,
+            # Renditions carry a hash of their content in their names: cache them for a year.
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+elif MEDIA_STORAGE != "local":
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://" + str(BASE_DIR / "var" / "mail"))
 vars().update(EMAIL_CONFIG)

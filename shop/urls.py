@@ -5,7 +5,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from shop.core.views import healthz
+from sellers.admin_site import seller_admin_site
+from shop.core.views import healthz, media
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -19,16 +20,19 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("seller/", seller_admin_site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("accounts/", include("accounts.urls")),
     path("sellers/", include("sellers.urls")),
+    path("media/<path:path>", media, name="media"),
     path("", include("storefront.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+if settings.BENCH_VIEWS:
+    from django.http import HttpResponse
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # The ceiling of a server set-up for bench/pages.py: the full middleware stack, no database.
+    urlpatterns.insert(0, path("bench/bare/", lambda request: HttpResponse("ok"), name="bench-bare"))
 
 handler400 = "shop.core.views.bad_request"
 handler403 = "shop.core.views.permission_denied"

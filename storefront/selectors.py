@@ -1,33 +1,387 @@
-"""Read queries of the storefront: what the buyer-facing pages show, composed from the apps below."""
+"""Read queries of the storefront: what the buyer-facing pages and read endpoints show, composed from
+the apps below (the catalog cannot know stock, nor, later, ratings).
+
+Everything returned here is plain data (dicts, lists, strings, Decimals), so it caches without
+pickling models and reads the same in a template and in the API. Stock is never cached: a product
+page asks for its variants' availability on every request.
+"""
 
 from __future__ import annotations
 
-from django.core.cache import cache
-from django.db.models import Prefetch
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
-from catalog.models import Category
-from catalog.selectors import category_roots
+from django.urls import reverse
 
-NAV_CATEGORIES_CACHE_KEY = "storefront:nav-categories:v1"
-# Every page shows the header, so the query is cached; a new or renamed root category shows up
-# within five minutes, which is soon enough for a change an operator makes a few times a year.
-NAV_CATEGORIES_TIMEOUT = 5 * 60
+from catalog import selectors as catalog_selectors
+from catalog.models import PATH_SEPARATOR, Product
+from catalog.selectors import ProductSlice
+from inventory.selectors import availability_for_variants
+from sellers.models import Seller
+from sellers.selectors import seller_get_by_slug
+from storefront import versions
+from storefront.pagination import COUNT_CAP, PAGE_SIZE, PageRequest
+
+# The category tree changes a few times a year, by staff, and no event announces it yet: pages pick a
+# change up within five minutes, as the header's categories always did.
+CATEGORY_TREE_TIMEOUT = 5 * 60
+COUNT_TIMEOUT = 60 * 60  # events make a count stale at once; the timeout only frees memory
+# Events make product data stale at once; renaming a seller, brand or category announces nothing,
+# so a product page shows such a rename within this.
+PRODUCT_TIMEOUT = 60 * 60
+MAX_QUANTITY = 99  # the quantity box's upper bound; the cart checks the stock itself
+LOW_STOCK_SHOWN = 5  # "Only 3 left" from here down: urgency that is true, not a countdown gimmick
+NEW_ARRIVALS = 8  # two rows of four on a laptop, four rows of two on a phone
+
+
+# --- categories -------------------------------------------------------------------------------
+
+
+def _category_rows() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": category.pk,
+            "name": category.name,
+            "slug": category.slug,
+            "path": category.path,
+            "parent_id": category.parent_id,
+            "parent_slug": category.parent.slug if category.parent_id else None,
+            "depth": category.depth,
+            "position": category.position,
+            "description": category.description,
+            "attribute_schema": category.attribute_schema if isinstance(category.attribute_schema, list) else [],
+            "url": category_url(category.path),
+        }
+        for category in catalog_selectors.category_tree()
+    ]
+
+
+def category_url(path: str) -> str:
+    return reverse("storefront:category", args=[path])
+
+
+class CategoryTree:
+    """The whole category tree from the cache (one query when it is not there): lookups by path and
+    id, children, breadcrumbs and subtrees, all in memory. A few hundred small dicts."""
+
+    def __init__(self, rows: list[dict[str, Any]]):
+        self.rows = rows  # parents before children (ordered by path)
+
+    @cached_property
+    def _by_path(self) -> dict[str, dict]:
+        return {row["path"]: row for row in self.rows}
+
+    @cached_property
+    def _by_id(self) -> dict[int, dict]:
+        return {row["id"]: row for row in self.rows}
+
+    @cached_property
+    def _children(self) -> dict[int | None, list[dict]]:
+        children: dict[int | None, list[dict]] = {}
+        for row in self.rows:
+            children.setdefault(row["parent_id"], []).append(row)
+        for siblings in children.values():
+            siblings.sort(key=lambda row: (row["position"], row["name"]))
+        return children
+
+    def get(self, path: str) -> dict | None:
+        return self._by_path.get(path.strip(PATH_SEPARATOR))
+
+    def get_by_id(self, category_id: int) -> dict | None:
+        return self._by_id.get(category_id)
+
+    def roots(self) -> list[dict]:
+        return self._children.get(None, [])
+
+    def children(self, node: dict) -> list[dict]:
+        return self._children.get(node["id"], [])
+
+    def breadcrumbs(self, node: dict) -> list[dict]:
+        """The ancestors from the root, then the node itself."""
+        parts = node["path"].split(PATH_SEPARATOR)
+        prefixes = [PATH_SEPARATOR.join(parts[:i]) for i in range(1, len(parts))]
+        return [self._by_path[path] for path in prefixes if path in self._by_path] + [node]
+
+    def descendant_ids(self, node: dict) -> list[int]:
+        """The node's id and those of every category below it (catalog.selectors.category_descendant_ids)."""
+        prefix = node["path"] + PATH_SEPARATOR
+        return [node["id"]] + [row["id"] for row in self.rows if row["path"].startswith(prefix)]
+
+
+def category_tree() -> CategoryTree:
+    rows = versions.cached("tree.v1", (), [versions.CATEGORIES], _category_rows, timeout=CATEGORY_TREE_TIMEOUT)
+    return CategoryTree(rows)
 
 
 def nav_categories() -> list[dict[str, str]]:
-    """The root categories for the header, as plain dicts so they cache without pickling models.
-
-    The cache ignores Redis errors (a miss), so when Redis is down this costs one query, not the page.
-    """
-    cached = cache.get(NAV_CATEGORIES_CACHE_KEY)
-    if cached is not None:
-        return cached
-    categories = [{"name": c.name, "path": c.path} for c in category_roots().only("name", "path")]
-    cache.set(NAV_CATEGORIES_CACHE_KEY, categories, NAV_CATEGORIES_TIMEOUT)
-    return categories
+    """The root categories for the header, as plain dicts ({"name", "path"})."""
+    return [{"name": row["name"], "path": row["path"]} for row in category_tree().roots()]
 
 
-def home_categories() -> list[Category]:
-    """The root categories with their children in sibling order: two queries whatever the tree's size."""
-    children = Category.objects.order_by("position", "name").only("name", "path", "parent_id")
-    return list(category_roots().prefetch_related(Prefetch("children", queryset=children)))
+def home_categories() -> list[dict[str, Any]]:
+    """The root categories, each with its children in sibling order (``children``)."""
+    tree = category_tree()
+    return [{**root, "children": tree.children(root)} for root in tree.roots()]
+
+
+def categories_for_api() -> list[dict[str, Any]]:
+    """Every category as ``GET /api/v1/categories/`` lists it (storefront.serializers)."""
+    return category_tree().rows
+
+
+# --- product cards ----------------------------------------------------------------------------
+
+
+def product_url(slug: str) -> str:
+    return reverse("storefront:product", args=[slug])
+
+
+def seller_url(slug: str) -> str:
+    return reverse("storefront:seller", args=[slug])
+
+
+# A card is about 280 px wide on a laptop and half the screen on a phone: the square thumbnail
+# (320 px) is enough at 1x, the medium rendition (720 px, cropped square by CSS) serves 2x screens.
+CARD_IMAGE_SIZES = "(max-width: 560px) 50vw, 280px"
+
+
+def _card_image(renditions: dict[str, dict]) -> dict[str, Any] | None:
+    thumbnail = renditions.get("thumbnail")
+    if thumbnail is None:
+        return None
+    image = dict(thumbnail)
+    medium = renditions.get("medium")
+    if medium is not None:
+        for image_format in ("webp", "jpeg"):
+            image[f"{image_format}_srcset"] = (
+                f"{thumbnail[image_format]} {thumbnail['width']}w, {medium[image_format]} {medium['width']}w"
+            )
+        image["sizes"] = CARD_IMAGE_SIZES
+    return image
+
+
+def _cards(products: Sequence[Product]) -> list[dict[str, Any]]:
+    """Product cards: what a grid shows of each product. One query (stock) on top of the products'."""
+    variant_ids = [variant.pk for product in products for variant in product.variants.all()]
+    available = availability_for_variants(variant_ids=variant_ids)
+    cards = []
+    for product in products:
+        variants = list(product.variants.all())  # active ones, cheapest first (catalog.selectors)
+        cheapest = variants[0] if variants else None
+        compare_at = cheapest.compare_at_price if cheapest else None
+        image = _card_image(catalog_selectors.image_renditions(product.primary_image))
+        cards.append(
+            {
+                "url": product_url(product.slug),
+                "title": product.title,
+                "brand": product.brand.name if product.brand_id else "",
+                "price": product.price,
+                "compare_at_price": compare_at if compare_at and compare_at > product.price else None,
+                "currency": product.currency,
+                "seller_name": product.seller.store_name,
+                "seller_url": seller_url(product.seller.slug),
+                "image": {**image, "alt": product.primary_image.alt_text or product.title} if image else None,
+                "in_stock": any(available.get(variant.pk, 0) > 0 for variant in variants),
+            }
+        )
+    return cards
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of product cards and what its pager needs."""
+
+    cards: list[dict[str, Any]]
+    page: ProductSlice
+    count: int  # listed products in the whole listing, up to COUNT_CAP
+    count_is_capped: bool
+
+
+def _listing(page: ProductSlice, count: int) -> Listing:
+    return Listing(_cards(page.products), page, min(count, COUNT_CAP), count > COUNT_CAP)
+
+
+def _fetch_page(request: PageRequest, fetch) -> ProductSlice | None:
+    page = fetch(sort=request.sort, after=request.after, before=request.before, offset=request.offset, limit=PAGE_SIZE)
+    if not page.products and request.number > 1:
+        return None  # past the end: the page does not exist
+    return page
+
+
+def category_listing(tree: CategoryTree, node: dict, request: PageRequest) -> Listing | None:
+    """A page of a category's products, its descendants' included. None: no such page."""
+    ids = tree.descendant_ids(node)
+
+    def fetch(**kwargs) -> ProductSlice:
+        return catalog_selectors.products_in_categories(ids, **kwargs)
+
+    page = _fetch_page(request, fetch)
+    if page is None:
+        return None
+    count = versions.cached(
+        "count.category.v1",
+        (node["id"],),
+        [versions.ALL, versions.category_scope(node["id"])],
+        lambda: catalog_selectors.count_products_in_categories(ids, cap=COUNT_CAP + 1),
+        timeout=COUNT_TIMEOUT,
+    )
+    return _listing(page, count)
+
+
+def approved_seller(slug: str) -> Seller | None:
+    """A seller whose storefront page buyers may see (approved), or None. Read on every request, so
+    a suspension closes the page at once."""
+    seller = seller_get_by_slug(slug=slug)
+    return seller if seller is not None and seller.is_approved else None
+
+
+def seller_listing(seller: Seller, request: PageRequest) -> Listing | None:
+    """A page of a seller's listed products. None: no such page."""
+
+    def fetch(**kwargs) -> ProductSlice:
+        return catalog_selectors.products_of_seller(seller, **kwargs)
+
+    page = _fetch_page(request, fetch)
+    if page is None:
+        return None
+    count = versions.cached(
+        "count.seller.v1",
+        (seller.pk,),
+        [versions.ALL, versions.seller_scope(seller.pk)],
+        lambda: catalog_selectors.count_products_of_seller(seller, cap=COUNT_CAP + 1),
+        timeout=COUNT_TIMEOUT,
+    )
+    return _listing(page, count)
+
+
+def new_arrivals() -> list[dict[str, Any]]:
+    return _cards(catalog_selectors.new_arrivals(limit=NEW_ARRIVALS))
+
+
+# --- product page -----------------------------------------------------------------------------
+
+
+def _humanize(name: str) -> str:
+    return name.replace("_", " ").strip().capitalize()
+
+
+def _display_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list | tuple):
+        return ", ".join(_display_value(v) for v in value)
+    return str(value)
+
+
+def _display_attributes(attributes: dict) -> dict[str, str]:
+    return {name: _display_value(value) for name, value in attributes.items()}
+
+
+def _variant_options(variants: list[dict]) -> list[dict[str, Any]]:
+    """The attributes buyers choose between (size, colour), each with its values in first-seen order."""
+    options: dict[str, list[str]] = {}
+    for variant in variants:
+        for name, value in variant["attributes"].items():
+            values = options.setdefault(name, [])
+            if _display_value(value) not in values:
+                values.append(_display_value(value))
+    return [{"name": name, "label": _humanize(name), "values": values} for name, values in options.items()]
+
+
+def product_page(slug: str) -> dict[str, Any] | None:
+    """Everything the product page and the product API show but stock: None when it is not listed."""
+    product = catalog_selectors.product_detail(slug=slug)
+    if product is None:
+        return None
+    tree = category_tree()
+    node = tree.get_by_id(product.category_id)
+    if node is None:  # a category newer than the cached tree
+        crumbs = [{"name": product.category.name, "url": category_url(product.category.path)}]
+    else:
+        crumbs = [{"name": row["name"], "url": row["url"]} for row in tree.breadcrumbs(node)]
+    variants = [
+        {
+            "id": variant.pk,
+            "sku": variant.sku,
+            "price": variant.price,
+            "compare_at_price": variant.compare_at_price
+            if variant.compare_at_price and variant.compare_at_price > variant.price
+            else None,
+            "currency": variant.currency,
+            "attributes": variant.attributes if isinstance(variant.attributes, dict) else {},
+            "label": " / ".join(_display_value(v) for v in (variant.attributes or {}).values()) or variant.sku,
+            "attributes_json": json.dumps(_display_attributes(variant.attributes or {}), ensure_ascii=False),
+        }
+        for variant in product.variants.all()
+    ]
+    images = []
+    for image in product.images.all():
+        renditions = catalog_selectors.image_renditions(image)
+        if {"thumbnail", "medium", "large"} <= renditions.keys():
+            images.append({**renditions, "alt": image.alt_text or product.title})
+    prices = [variant["price"] for variant in variants]
+    attributes = product.attributes if isinstance(product.attributes, dict) else {}
+    return {
+        "id": product.pk,
+        "slug": product.slug,
+        "url": product_url(product.slug),
+        "title": product.title,
+        "description": product.description,
+        "brand": product.brand.name if product.brand_id else None,
+        "category": {"slug": product.category.slug, "path": product.category.path, "name": product.category.name},
+        "breadcrumbs": crumbs,
+        "seller": {
+            "id": product.seller_id,
+            "slug": product.seller.slug,
+            "name": product.seller.store_name,
+            "url": seller_url(product.seller.slug),
+        },
+        "attributes": attributes,
+        "attribute_rows": [{"label": _humanize(name), "value": _display_value(v)} for name, v in attributes.items()],
+        "images": images,
+        "variants": variants,
+        "options": _variant_options(variants),
+        "currency": variants[0]["currency"] if variants else product.currency,
+        "min_price": min(prices) if prices else None,
+        "max_price": max(prices) if prices else None,
+    }
+
+
+@dataclass(frozen=True)
+class VariantStock:
+    available: int
+    label: str  # "In stock", "Only 3 left", "Out of stock"
+    state: str  # "in-stock", "low", "out": a CSS modifier
+
+
+def stock_label(available: int) -> VariantStock:
+    if available <= 0:
+        return VariantStock(0, "Out of stock", "out")
+    if available <= LOW_STOCK_SHOWN:
+        return VariantStock(available, f"Only {available} left", "low")
+    return VariantStock(available, "In stock", "in-stock")
+
+
+def variant_availability(variants: Iterable[dict]) -> dict[int, int]:
+    """Units of each variant that can be bought now, by variant id: one query, never cached."""
+    return availability_for_variants(variant_ids=[variant["id"] for variant in variants])
+
+
+def variant_stock(variants: Iterable[dict]) -> dict[int, VariantStock]:
+    return {variant_id: stock_label(units) for variant_id, units in variant_availability(variants).items()}
+
+
+def buy_box(product: dict[str, Any]) -> dict[str, Any]:
+    """The live part of a product page: each variant with its stock, the variant shown first (the
+    first one in stock), the option each attribute starts on, and the quantity box's bound."""
+    stock = variant_stock(product["variants"])
+    variants = [{**variant, "stock": stock.get(variant["id"], stock_label(0))} for variant in product["variants"]]
+    selected = next((v for v in variants if v["stock"].available > 0), variants[0] if variants else None)
+    chosen = _display_attributes(selected["attributes"]) if selected else {}
+    options = [{**option, "selected": chosen.get(option["name"])} for option in product["options"]]
+    most = max((variant["stock"].available for variant in variants), default=0)
+    max_quantity = max(1, min(most, MAX_QUANTITY))
+    return {"variants": variants, "selected": selected, "options": options, "max_quantity": max_quantity}

@@ -1,4 +1,5 @@
-"""Health check and the error pages: HTML in the storefront's layout, JSON in API.md's format under /api/."""
+"""Health check, media files from local storage, and the error pages: HTML in the storefront's layout,
+JSON in API.md's format under /api/."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import logging
 import time
 
 from celery import current_app
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.static import serve
 from django_redis import get_redis_connection
 
 from shop.core.api import error_body
@@ -53,6 +56,30 @@ def healthz(request: HttpRequest) -> JsonResponse:
     else:
         overall, code = "ok", 200
     return JsonResponse({"status": overall, "checks": checks}, status=code)
+
+
+# Renditions are stored under names that carry a hash of their image (catalog.images): a changed image
+# gets a new URL, so browsers and CDNs may keep these a year without asking again.
+IMMUTABLE_MEDIA_PREFIXES = ("products/r/",)
+IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+# Other media (seller logos, uploaded originals) keep their names when replaced: an hour at most.
+MEDIA_CACHE_CONTROL = "public, max-age=3600"
+
+
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """A file of the local media storage (``var/media`` by default), for ``/media/<path>``.
+
+    With local storage the shop serves its own media (behind a CDN in production); with S3
+    (``MEDIA_STORAGE=s3``) media URLs point at the bucket or its CDN and this answers 404. Paths are
+    confined to the storage's directory by ``django.views.static.serve``, which also answers
+    If-Modified-Since with 304.
+    """
+    if not isinstance(default_storage, FileSystemStorage):
+        raise Http404("Media are not served from here.")
+    response = serve(request, path, document_root=default_storage.location)
+    immutable = path.startswith(IMMUTABLE_MEDIA_PREFIXES)
+    response["Cache-Control"] = IMMUTABLE_CACHE_CONTROL if immutable else MEDIA_CACHE_CONTROL
+    return response
 
 
 def _is_api(request: HttpRequest) -> bool:

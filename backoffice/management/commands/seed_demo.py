@@ -11,9 +11,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from backoffice import demo_data
+from backoffice import demo_data, seeding
 from catalog import services as catalog_services
-from catalog.models import Category
+from catalog.models import Category, Product
 from sellers import services as seller_services
 from sellers.models import Seller
 
@@ -23,12 +23,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Do nothing when the demo data is already loaded.")
+        parser.add_argument(
+            "--products",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Make sure there are N demo products (bulk COPY: 1,000,000 take a few minutes).",
+        )
 
-    def handle(self, *args, once: bool, **options):
+    def handle(self, *args, once: bool, products: int, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run with production settings.")
         User = get_user_model()
-        if once and User.objects.filter(email=demo_data.STAFF["email"]).exists() and Category.objects.exists():
+        if (
+            once
+            and User.objects.filter(email=demo_data.STAFF["email"]).exists()
+            and Category.objects.exists()
+            and Product.objects.count() >= products
+        ):
             self.stdout.write("Demo data already loaded (seed_demo --once): nothing to do.")
             return
 
@@ -57,6 +69,15 @@ class Command(BaseCommand):
                         created += new
                 self.stdout.write(f"  {i + 1}/{len(demo_data.CATEGORY_TREE)} {root_name}")
         self.done(f"{Category.objects.count()} categories ({created} new)")
+
+        if products:
+            self.step(f"Products (bulk load to {products:,})")
+            report = seeding.seed_products(target=products, progress=lambda line: self.stdout.write(f"  {line}"))
+            if report.products:
+                seeding.rebuild_derived_data(progress=lambda line: self.stdout.write(f"  {line}"))
+                rate = report.products / report.seconds if report.seconds else 0
+                took = f"{report.seconds:.0f}s ({rate:,.0f}/s)"
+                self.done(f"{report.products:,} products, {report.variants:,} variants in {took}")
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(

@@ -50,3 +50,18 @@ def test_production_refuses_insecure_defaults(override, message):
     result = manage("check", **production_env(**override))
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_s3_media_storage_serves_cacheable_urls_from_the_cdn_domain():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.core.files.storage import default_storage as s; print(s.url('products/r/1/abc-large.webp'))",
+        MEDIA_STORAGE="s3",
+        AWS_STORAGE_BUCKET_NAME="shop-media",
+        AWS_S3_CUSTOM_DOMAIN="media.example-cdn.com",
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("https://media.example-cdn.com/products/r/1/abc-large.webp")

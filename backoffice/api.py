@@ -1,0 +1,207 @@
+"""The seller API of API.md ("Sellers"): a seller's products with their variants and stock.
+
+Only approved sellers get in (``IsApprovedSeller``: 403 ``forbidden`` for anyone else signed in).
+Every lookup goes through the seller's own products, so another seller's product or SKU is simply
+not found (404), never forbidden: its existence is not revealed. Writes accept a JWT or the session
+cookie with its CSRF token.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from catalog.models import Product, Variant
+from catalog.services import SellerCannotPublish
+from inventory import selectors as inventory_selectors
+from inventory import services as inventory_services
+from sellers.models import Seller
+from shop.core.api import Conflict
+
+from . import services
+from .serializers import (
+    SellerProductCreateSerializer,
+    SellerProductSerializer,
+    SellerProductUpdateSerializer,
+    SellerStockSerializer,
+    SellerStockWriteSerializer,
+)
+
+_REFUSED: dict[str, str] = {
+    Seller.Status.PENDING: "Your store is waiting for review; the seller API opens once it is approved.",
+    Seller.Status.REJECTED: "Your application to sell was not approved.",
+    Seller.Status.SUSPENDED: "Your store is suspended.",
+}
+
+
+def seller_of(user) -> Seller | None:
+    """The user's seller whatever its status, or None (a buyer, or anonymous)."""
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        return user.seller
+    except ObjectDoesNotExist:
+        return None
+
+
+class IsApprovedSeller(BasePermission):
+    """Signed in as the user of an approved seller."""
+
+    message = "Only sellers can use the seller API. Apply to sell first."
+
+    def has_permission(self, request, view) -> bool:
+        seller = seller_of(request.user)
+        if seller is None:
+            return False
+        if seller.status != Seller.Status.APPROVED:
+            self.message = _REFUSED.get(seller.status, "Your store cannot use the seller API.")
+            return False
+        return True
+
+
+def _invalid(exc: DjangoValidationError) -> ValidationError:
+    """A service's ValidationError as DRF's, so the handler answers 400 with ``fields``."""
+    return ValidationError(as_serializer_error(exc))
+
+
+def _own_products(seller: Seller) -> QuerySet[Product]:
+    """The seller's products (every status) with what their representation needs, in three queries."""
+    return (
+        Product.objects.filter(seller=seller)
+        .select_related("category", "brand")
+        .prefetch_related(Prefetch("variants", queryset=Variant.objects.order_by("position", "id")))
+    )
+
+
+def _represent(products: list[Product]) -> list:
+    variant_ids = [variant.pk for product in products for variant in product.variants.all()]
+    stock = inventory_selectors.stock_for_variants(variant_ids=variant_ids)
+    return list(SellerProductSerializer(products, many=True, context={"stock": stock}).data)
+
+
+class SellerApi(generics.GenericAPIView):
+    """Base of the seller endpoints: an approved seller signed in."""
+
+    permission_classes = [IsAuthenticated, IsApprovedSeller]
+
+    @property
+    def seller(self) -> Seller:
+        seller = seller_of(self.request.user)
+        if seller is None:  # IsApprovedSeller lets no one without a seller in; stay safe if it changes
+            raise PermissionDenied
+        return seller
+
+
+class SellerProductListApi(SellerApi):
+    """The seller's own products, newest first (paginated); POST creates one with its variants and stock."""
+
+    serializer_class = SellerProductCreateSerializer
+
+    def get_queryset(self):
+        return _own_products(self.seller)
+
+    @extend_schema(responses={200: SellerProductSerializer(many=True)})
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(_represent(page))
+
+    @extend_schema(request=SellerProductCreateSerializer, responses={201: SellerProductSerializer})
+    def post(self, request):
+        serializer = SellerProductCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            product = services.seller_product_create(
+                seller=self.seller, data=serializer.validated_data, actor=request.user
+            )
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from None
+        except SellerCannotPublish as exc:
+            raise PermissionDenied(str(exc)) from None
+        product = self.get_queryset().get(pk=product.pk)
+        return Response(_represent([product])[0], status=status.HTTP_201_CREATED)
+
+
+class SellerProductDetailApi(SellerApi):
+    """One of the seller's products by slug; PATCH changes the fields given. Another seller's is 404."""
+
+    serializer_class = SellerProductUpdateSerializer
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return _own_products(self.seller)
+
+    @extend_schema(responses={200: SellerProductSerializer})
+    def get(self, request, slug):
+        return Response(_represent([self.get_object()])[0])
+
+    @extend_schema(request=SellerProductUpdateSerializer, responses={200: SellerProductSerializer})
+    def patch(self, request, slug):
+        product = self.get_object()
+        serializer = SellerProductUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.seller_product_update(
+                seller=self.seller, product=product, data=serializer.validated_data, actor=request.user
+            )
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from None
+        except SellerCannotPublish as exc:
+            raise PermissionDenied(str(exc)) from None
+        return Response(_represent([self.get_queryset().get(pk=product.pk)])[0])
+
+
+class SellerStockApi(SellerApi):
+    """The stock of one of the seller's SKUs. PUT ``{on_hand}`` sets the count, ``{delta, reason}``
+    changes it; leaving fewer units than are reserved is 409 ``conflict``."""
+
+    serializer_class = SellerStockWriteSerializer
+
+    def _variant(self, sku: str) -> Variant:
+        variant = Variant.objects.filter(sku=sku, product__seller=self.seller).first()
+        if variant is None:
+            raise Http404
+        return variant
+
+    @extend_schema(responses={200: SellerStockSerializer})
+    def get(self, request, sku):
+        variant = self._variant(sku)
+        stock = inventory_selectors.stock_get(sku=variant.sku)
+        return Response(_stock_body(variant, stock))
+
+    @extend_schema(request=SellerStockWriteSerializer, responses={200: SellerStockSerializer})
+    def put(self, request, sku):
+        variant = self._variant(sku)
+        serializer = SellerStockWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            if "on_hand" in data:
+                stock = inventory_services.stock_set(
+                    variant=variant,
+                    on_hand=data["on_hand"],
+                    actor=request.user,
+                    reason=data.get("reason") or inventory_services.DEFAULT_SET_REASON,
+                )
+            else:
+                stock = inventory_services.stock_adjust(
+                    sku=variant.sku, delta=data["delta"], reason=data["reason"], actor=request.user
+                )
+        except inventory_services.StockConflict as exc:
+            raise Conflict(str(exc)) from None
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from None
+        return Response(_stock_body(variant, stock))
+
+
+def _stock_body(variant: Variant, stock) -> dict:
+    if stock is None:
+        return {"sku": variant.sku, "on_hand": 0, "reserved": 0, "available": 0}
+    return SellerStockSerializer(stock).data

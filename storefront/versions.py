@@ -1,0 +1,99 @@
+"""Cached fragments and data, keyed by version numbers that the catalog's and sellers' events bump.
+
+Each cached entry records the versions of the scopes it was built from: ``all`` (every listing),
+``recent`` (the newest products), ``p:<slug>`` (a product), ``c:<id>`` (a category's listing),
+``s:<id>`` (a seller's listing). The outbox handlers (``storefront.handlers``) increment the versions
+a change touches; an entry whose recorded versions are not the current ones is stale and is built
+again. Nothing is deleted: a stale entry is overwritten, or expires with its timeout.
+
+Only what is the same for every visitor goes in here. The parts of a page that belong to one visitor
+(the header's account links and cart count, CSRF tokens) render on every request.
+
+Redis is fast state, not the truth: django-redis ignores its errors (``IGNORE_EXCEPTIONS``), reads then
+come back empty, and ``cached`` builds the value without keeping it, so pages still render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
+
+from django.core.cache import cache
+
+T = TypeVar("T")
+
+ALL = "all"  # a seller suspended or reinstated moves products in and out of every listing
+RECENT = "recent"  # the home page's new arrivals: any product change may reach them
+CATEGORIES = "categories"  # the category tree (no event announces tree changes yet: its timeout bounds them)
+
+_VERSION_KEY = "sf:v:{}"
+# A version key may lapse: the next read starts it again at a number it never held, which only makes
+# the entries built under it stale. So versions need not live for ever, and a crawler asking for a
+# million made-up product slugs does not leave a million keys behind.
+VERSION_TIMEOUT = 24 * 60 * 60
+_ENTRY_KEY = "sf:e:{}:{}"
+
+
+def product_scope(slug: str) -> str:
+    return f"p:{slug}"  # by slug, which never changes (catalog.services.product_update), as pages look it up
+
+
+def category_scope(category_id: int) -> str:
+    return f"c:{category_id}"
+
+
+def seller_scope(seller_id: int) -> str:
+    return f"s:{seller_id}"
+
+
+def _new_version() -> int:
+    # A version made up after a key was lost (evicted, flushed) must differ from every number the
+    # key held before, or an old entry could look current again: the clock in nanoseconds does.
+    return time.time_ns()
+
+
+def bump(scopes: Iterable[str]) -> None:
+    """Make every entry built from these scopes stale."""
+    for scope in set(scopes):
+        key = _VERSION_KEY.format(scope)
+        try:
+            cache.incr(key)
+        except ValueError:  # no version yet: nothing cached under it can be current anyway
+            cache.set(key, _new_version(), VERSION_TIMEOUT)
+
+
+def _current_versions(found: dict, keys: Sequence[str]) -> list[int] | None:
+    """The versions of ``keys`` from a ``get_many`` result, giving a version to those without one.
+    None when the cache does not answer."""
+    missing = [key for key in keys if found.get(key) is None]
+    if missing:
+        for key in missing:
+            cache.add(key, _new_version(), VERSION_TIMEOUT)
+        found = {**found, **cache.get_many(missing)}
+        if any(found.get(key) is None for key in missing):
+            return None  # the cache is down (its errors read as misses): build, keep nothing
+    return [found[key] for key in keys]
+
+
+def cached(kind: str, parts: Sequence[object], scopes: Sequence[str], build: Callable[[], T], *, timeout: int) -> T:
+    """``build()``'s value for ``parts``, from the cache while none of ``scopes`` changed.
+
+    One cache round trip when the entry is current. The versions are read before ``build`` runs,
+    so a change that lands while it runs leaves the entry stale rather than current but old.
+    ``build`` may return None (a product that is not listed): that is cached like any value.
+    """
+    digest = hashlib.blake2b(repr(tuple(parts)).encode(), digest_size=16).hexdigest()
+    entry_key = _ENTRY_KEY.format(kind, digest)
+    version_keys = [_VERSION_KEY.format(scope) for scope in scopes]
+    found = cache.get_many([entry_key, *version_keys])
+    versions = _current_versions(found, version_keys)
+    if versions is None:
+        return build()
+    entry = found.get(entry_key)
+    if entry is not None and entry[0] == versions:
+        return entry[1]
+    value = build()
+    cache.set(entry_key, (versions, value), timeout)
+    return value
