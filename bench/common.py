@@ -140,6 +140,23 @@ def wrk(base_url: str, paths: list[str], *, connections: int, seconds: int, thre
     return json.loads(match.group(1))
 
 
+def warm(base_url: str, paths: list[str], *, concurrency: int = 8) -> float:
+    """Request every path once (caches filled: the steady state a busy shop runs in); returns seconds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def get(path: str) -> None:
+        try:
+            with urllib.request.urlopen(base_url + path, timeout=30) as response:
+                response.read()
+        except OSError:
+            pass
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(get, paths))
+    return time.monotonic() - started
+
+
 def machine() -> str:
     cpus = os.cpu_count()
     try:

@@ -17,7 +17,7 @@ import random
 import subprocess
 import sys
 
-from common import PYTHON, ROOT, Server, django_setup, record, table, wrk
+from common import PYTHON, ROOT, Server, django_setup, record, table, warm, wrk
 
 
 def main() -> None:
@@ -56,7 +56,8 @@ def main() -> None:
     results = []
     with Server(workers=args.workers) as server:
         for name, paths in runs:
-            wrk(server.base_url, paths, connections=args.connections, seconds=3)  # warm-up
+            seconds = warm(server.base_url, paths)
+            print(f"{name}: {len(paths):,} URLs warmed in {seconds:.0f}s", flush=True)
             result = wrk(server.base_url, paths, connections=args.connections, seconds=args.seconds)
             results.append((name, result))
             errors = result["errors"] + result["non_2xx"]
@@ -78,7 +79,8 @@ def main() -> None:
         body = (
             f"### Storefront pages under load\n\n`{command}` — {total:,} products; gunicorn with "
             f"{args.workers} sync workers and production settings; wrk, {args.connections} connections, "
-            f"{args.seconds} s per endpoint after a 3 s warm-up, each over up to thousands of distinct URLs; "
+            f"{args.seconds} s per endpoint over thousands of distinct URLs, each requested once beforehand "
+            "(the steady state: caches filled); "
             f"wrk runs on the same machine as the server and the database.\n\n" + table(results) + f"\n\n{verdict}"
         )
         record("pages", body)
