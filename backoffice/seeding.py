@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from backoffice import demo_data, demo_images
 from catalog import services as catalog_services
 from catalog.models import Brand, Category, Product
+from search import services as search_services
 from sellers.models import Seller
 
 IMAGES_PER_PALETTE = 4
@@ -278,3 +279,4 @@ def rebuild_derived_data(progress: Callable[[str], None]) -> None:
         for table in ("catalog_product", "catalog_variant", "catalog_productimage", "inventory_stock"):
             cursor.execute(f"ANALYZE {table}")
     progress("table statistics refreshed (ANALYZE)")
+    search_services.documents_rebuild_all(progress=progress)

@@ -13,7 +13,7 @@ from django.db.models import F, QuerySet
 from sellers.admin_site import SellerScopedAdminMixin, SellerScopedInlineMixin, seller_admin_site
 
 from . import services
-from .models import Stock, StockMovement
+from .models import Reservation, ReservationLine, Stock, StockMovement
 
 REASON_MAX_LENGTH = services.REASON_MAX_LENGTH
 
@@ -52,7 +52,7 @@ class _StockEditing:
     """What the staff and seller stock admins share: saving goes through inventory.services.stock_set."""
 
     form = StockForm
-    readonly_fields = ["sku", "reserved", "available", "updated_at"]
+    readonly_fields = ["sku", "reserved", "available", "flash_sale", "updated_at"]
 
     @admin.display(description="available")
     def available(self, obj: Stock) -> int | str:
@@ -143,6 +143,37 @@ class StockMovementAdmin(admin.ModelAdmin):
     search_fields = ["=stock__sku", "reason"]
     list_select_related = ["stock", "actor"]
     date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReservationLineInline(admin.TabularInline):
+    model = ReservationLine
+    fields = ["sku", "quantity"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(admin.ModelAdmin):
+    """Stock held for checkouts: written by inventory.services only (create, release, expire, commit)."""
+
+    list_display = ["key", "status", "expires_at", "created_at", "updated_at"]
+    list_filter = ["status"]
+    search_fields = ["=key", "=lines__sku"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["key", "status", "expires_at", "created_at", "updated_at"]
+    inlines = [ReservationLineInline]
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:

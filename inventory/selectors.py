@@ -6,7 +6,9 @@ from collections.abc import Iterable
 
 from django.db.models import F
 
-from inventory.models import Stock
+from inventory import token_bucket
+from inventory.models import Reservation, Stock
+from inventory.services import FlashSaleUnavailable
 
 
 def availability_for_variants(*, variant_ids: Iterable[int]) -> dict[int, int]:
@@ -33,3 +35,27 @@ def stock_for_variants(*, variant_ids: Iterable[int]) -> dict[int, Stock]:
 
 def stock_get(*, sku: str) -> Stock | None:
     return Stock.objects.filter(sku=sku).first()
+
+
+def reservation_get(*, reservation_id: int) -> Reservation | None:
+    return Reservation.objects.filter(pk=reservation_id).prefetch_related("lines").first()
+
+
+def reservation_for_key(*, key: str) -> Reservation | None:
+    """The reservation made with this idempotency key (for example ``"checkout:<id>"``), if any."""
+    return Reservation.objects.filter(key=key).prefetch_related("lines").first()
+
+
+def flash_sale_skus() -> list[str]:
+    """The SKUs in flash-sale mode."""
+    return list(Stock.objects.filter(flash_sale=True).order_by("sku").values_list("sku", flat=True))
+
+
+def flash_sale_tokens(*, sku: str) -> int | None:
+    """Tokens left in a flash-sale SKU's bucket (None without a bucket). Raises
+    FlashSaleUnavailable when Redis cannot be reached."""
+    try:
+        tokens = token_bucket.tokens(sku)
+    except token_bucket.BucketUnavailable as exc:
+        raise FlashSaleUnavailable(sku) from exc
+    return None if tokens == token_bucket.NO_BUCKET else tokens

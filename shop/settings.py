@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -169,6 +171,9 @@ CACHES = {
             "IGNORE_EXCEPTIONS": True,
             "SOCKET_CONNECT_TIMEOUT": 0.5,
             "SOCKET_TIMEOUT": 0.5,
+            # Fail at once when Redis is down rather than retrying with backoff on every call:
+            # pages fall back to the database and the cart and flash-sale paths say so.
+            "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0)},
         },
     },
 }
@@ -320,6 +325,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.product_images_process_pending_task",
         "schedule": timedelta(minutes=5),
     },
+    "inventory-reservations-expire": {  # stock held by abandoned checkouts goes back on sale
+        "task": "inventory.tasks.reservations_expire_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "inventory-flash-sale-reconcile": {  # the Redis token buckets follow the database's stock
+        "task": "inventory.tasks.flash_sale_reconcile_task",
+        "schedule": timedelta(minutes=1),
+    },
     "outbox-prune": {
         "task": "shop.core.tasks.outbox_prune_task",
         "schedule": crontab(hour=3, minute=17),
@@ -328,6 +341,25 @@ CELERY_BEAT_SCHEDULE = {
 OUTBOX_REDELIVER_AFTER = timedelta(seconds=20)  # a relay that has not run by then probably never will
 OUTBOX_MAX_ATTEMPTS = 20  # then the event waits for an operator (admin lists it as failed)
 OUTBOX_KEEP_DELIVERED = timedelta(days=14)
+
+# --- inventory ----------------------------------------------------------------------------------
+
+INVENTORY_RESERVATION_TTL = timedelta(minutes=env.int("INVENTORY_RESERVATION_TTL_MINUTES", default=10))
+
+# --- search -------------------------------------------------------------------------------------
+
+SEARCH_BACKEND = env.str("SEARCH_BACKEND", default="postgres")
+# How results are ranked for relevance (search/backends/postgres.py explains each term): text rank
+# with the tsvector weights of title, brand and category, attributes, description ([D, C, B, A] as
+# PostgreSQL orders them), times boosts for popularity (sales velocity, views), the seller's and
+# product's rating, and paid placement while it runs.
+SEARCH_RANKING = {
+    "field_weights": [0.1, 0.2, 0.4, 1.0],
+    "sales_velocity": 0.3,
+    "views": 0.05,
+    "rating": 0.3,
+    "sponsored": 1.5,
+}
 
 # --- static, media, email ---------------------------------------------------------------------
 

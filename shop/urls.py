@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("sellers.api_urls")),
     path("", include("backoffice.api_urls")),
     path("", include("storefront.api_urls")),
+    path("", include("search.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -25,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("sellers/", include("sellers.urls")),
     path("media/<path:path>", media, name="media"),
+    path("search/", include("search.urls")),
     path("", include("storefront.urls")),
 ]
 

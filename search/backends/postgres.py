@@ -1,0 +1,350 @@
+"""The built-in search backend: PostgreSQL full-text search over ``search.SearchDocument``.
+
+Matching. The query is parsed by ``websearch_to_tsquery`` (quotes, ``or``, ``-word``), and its last
+word, when it is a plain word being typed, is matched as a prefix (``to_tsquery('word:*')``), so
+"app" finds "apple juice". The text search configuration is ``simple`` (lower-casing, no stemming and
+no stop words): product titles mix languages, brand names and model numbers that an English stemmer
+mangles, the prefix match covers most plural forms, and the vocabulary for typo correction is then
+made of real words.
+
+Typo tolerance. A query word that is not in the vocabulary (and, for the last word, is not the start
+of a word either) is replaced by its likeliest correction from the symmetric-delete index
+(``search.spelling``); the corrected query is searched and returned as the ``suggestion``.
+
+Ranking (sort "relevance"), weights in ``settings.SEARCH_RANKING`` (defaults in ``DEFAULT_RANKING``)::
+
+    score = ts_rank_cd(field_weights, document, query, 1)          -- text relevance, per length
+          * (1 + sales_velocity * ln(1 + units sold per day)
+               + views * ln(1 + views)
+               + rating * rating / 5)                              -- popularity and quality
+          * (sponsored while the paid placement runs, else 1)      -- sponsored boost
+
+``field_weights`` are the weights of the D, C, B, A parts of the document (description, attributes,
+brand and category, title). Logarithms keep a best-seller from burying a better text match; the
+sponsored factor lifts a paid product among comparable matches without pulling in ones that do not
+match. Without a query the score is the popularity part alone.
+
+Counts stop at ``COUNT_CAP`` (shown as "10,000+"). Facets are disjunctive: each is counted with every
+filter but its own. They are computed in one pass over the best ``FACET_SAMPLE`` matches of the query
+and the non-facet filters; when there are more, the counts are flagged approximate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery as PgSearchQuery
+from django.contrib.postgres.search import SearchRank
+from django.core.cache import cache
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, FloatField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+
+from catalog.models import PATH_SEPARATOR, Brand, Category
+from search import spelling
+from search.backends.base import (
+    Facets,
+    FacetValue,
+    Hit,
+    PriceBucket,
+    RatingBucket,
+    SearchBackend,
+    SearchQuery,
+    SearchResult,
+    Sort,
+)
+from search.models import PopularQuery, SearchDocument, SearchTerm
+from sellers.models import Seller
+
+CONFIG = "simple"  # the same as search.services.TEXT_SEARCH_CONFIG (the documents' configuration)
+
+DEFAULT_RANKING: dict[str, Any] = {
+    "field_weights": [0.1, 0.2, 0.4, 1.0],  # D description, C attributes, B brand + category, A title
+    "sales_velocity": 0.3,  # per ln(1 + units sold per day)
+    "views": 0.05,  # per ln(1 + views)
+    "rating": 0.3,  # at 5 stars; an unrated product gets nothing
+    "sponsored": 1.5,  # multiplies the score of a product while its paid placement runs
+}
+COUNT_CAP = 10_000  # beyond this "10,000+": nobody pages that far, and an exact count costs a full scan
+FACET_SAMPLE = 5_000  # facets of bigger result sets are counted over the best this many matches
+BRAND_FACET_SIZE = 20
+CATEGORY_FACET_SIZE = 30
+# Price facet buckets (lower bounds; the last is open-ended), in the catalogue's currency.
+PRICE_BUCKETS = [Decimal(n) for n in (0, 10, 25, 50, 100, 250, 500, 1000)]
+RATING_BUCKETS = (4, 3, 2, 1)
+POPULAR_QUERIES_CACHE_KEY = "search:popular-queries:v1"
+POPULAR_QUERIES_TTL = 60  # seconds: new favourites show up within a minute, Redis absorbs every keystroke
+POPULAR_QUERIES_CACHED = 1_000  # the most frequent queries, filtered by prefix in Python
+SUGGESTION_MIN_PREFIX = 2  # one letter matches a good part of the index: only popular queries then
+
+_WORD = re.compile(r"[^\W_]+")
+# The last word of a query still being typed: after a space or at the start, not negated or quoted.
+_LAST_WORD = re.compile(r"(?:^|\s)([^\W_]+)$")
+_OPERATOR_WORDS = {"or"}  # websearch_to_tsquery syntax, never corrected or completed
+
+
+def ranking() -> dict[str, Any]:
+    return {**DEFAULT_RANKING, **getattr(settings, "SEARCH_RANKING", {})}
+
+
+def _split_last_word(q: str) -> tuple[str, str]:
+    """(the query before its last word, the last word) when the last word can be a prefix, else (q, "")."""
+    if q.count('"') % 2:
+        return q, ""
+    match = _LAST_WORD.search(q)
+    if match is None or match.group(1).lower() in _OPERATOR_WORDS:
+        return q, ""
+    return q[: match.start(1)], match.group(1).lower()
+
+
+def _text_query(q: str) -> PgSearchQuery | None:
+    head, last = _split_last_word(q)
+    parts = []
+    if head.strip():
+        parts.append(PgSearchQuery(head, config=CONFIG, search_type="websearch"))
+    if last:
+        parts.append(PgSearchQuery(f"{last}:*", config=CONFIG, search_type="raw"))
+    if not parts:
+        return None
+    query = parts[0]
+    for part in parts[1:]:
+        query = query & part
+    return query
+
+
+def correct_query(q: str) -> str | None:
+    """The query with its unknown words corrected, or None when every word is known (or nothing
+    close enough was found)."""
+    _, last = _split_last_word(q)
+    words = {word.lower() for word in _WORD.findall(q)} - _OPERATOR_WORDS
+    candidates = {word for word in words if spelling.is_indexable(word)}
+    unknown = candidates - spelling.known_words(candidates)
+    if last in unknown and spelling.is_known_prefix(last):
+        unknown.discard(last)  # still being typed: the prefix match finds it
+    corrections = {}
+    for word in unknown:
+        correction = spelling.correct(word)
+        if correction is not None:
+            corrections[word] = correction.term
+    if not corrections:
+        return None
+    return _WORD.sub(lambda m: corrections.get(m.group(0).lower(), m.group(0)), q)
+
+
+def _boost(weights: dict[str, Any]) -> RawSQL:
+    return RawSQL(
+        "(1 + %s * ln(1 + greatest(sales_velocity, 0)) + %s * ln(1 + views) + %s * rating::float8 / 5)"
+        " * CASE WHEN coalesce(sponsored_from, '-infinity') <= now() AND sponsored_until > now()"
+        " THEN %s ELSE 1 END",
+        (
+            float(weights["sales_velocity"]),
+            float(weights["views"]),
+            float(weights["rating"]),
+            float(weights["sponsored"]),
+        ),
+        output_field=FloatField(),
+    )
+
+
+def _category_q(path: str) -> Q:
+    return Q(category_path=path) | Q(category_path__startswith=path + PATH_SEPARATOR)
+
+
+def _facet_filters(query: SearchQuery) -> dict[str, Q]:
+    """The filters that have a facet, by facet name (each facet leaves its own out)."""
+    filters: dict[str, Q] = {}
+    if query.category:
+        filters["category"] = _category_q(query.category)
+    if query.brands:
+        filters["brand"] = Q(brand__in=query.brands)
+    price = Q()
+    if query.min_price is not None:
+        price &= Q(price__gte=query.min_price)
+    if query.max_price is not None:
+        price &= Q(price__lte=query.max_price)
+    if price:
+        filters["price"] = price
+    if query.min_rating is not None:
+        filters["rating"] = Q(rating__gte=query.min_rating)
+    return filters
+
+
+def _base(query: SearchQuery, text: PgSearchQuery | None) -> QuerySet[SearchDocument]:
+    """Documents matching the text and the filters without a facet (seller, in stock)."""
+    documents = SearchDocument.objects.all()
+    if text is not None:
+        documents = documents.filter(document=text)
+    if query.seller:
+        documents = documents.filter(seller_id__in=Seller.objects.filter(slug=query.seller).values("id"))
+    if query.in_stock:
+        documents = documents.filter(in_stock=True)
+    return documents
+
+
+def _ordered(documents: QuerySet[SearchDocument], sort: Sort, text: PgSearchQuery | None) -> QuerySet:
+    if sort is Sort.PRICE_ASC:
+        return documents.order_by("price", "product_id")
+    if sort is Sort.PRICE_DESC:
+        return documents.order_by("-price", "-product_id")
+    if sort is Sort.NEWEST:
+        return documents.order_by("-created_at", "-product_id")
+    weights = ranking()
+    boost = _boost(weights)
+    if text is None:
+        score = boost
+    else:
+        rank = SearchRank(
+            F("document"), text, weights=weights["field_weights"], cover_density=True, normalization=Value(1)
+        )
+        score = ExpressionWrapper(rank * boost, output_field=FloatField())
+    documents = documents.annotate(score=score)
+    if sort is Sort.RATING:
+        return documents.order_by("-rating", "-score", "-product_id")
+    return documents.order_by("-score", "-product_id")
+
+
+class PostgresBackend(SearchBackend):
+    def search(self, query: SearchQuery) -> SearchResult:
+        suggestion = correct_query(query.q) if query.q.strip() else None
+        text = _text_query(suggestion or query.q)
+        base = _base(query, text)
+        filters = _facet_filters(query)
+        matching = base.filter(*filters.values())
+
+        count = matching.order_by()[: COUNT_CAP + 1].count()
+        offset = (query.page - 1) * query.page_size
+        rows = _ordered(matching, query.sort, text).values(
+            "product_id", "slug", "title", "brand", "price", "currency", "rating", "in_stock", "seller_id", "image"
+        )[offset : offset + query.page_size]
+        return SearchResult(
+            count=min(count, COUNT_CAP),
+            count_is_capped=count > COUNT_CAP,
+            results=[Hit(**row) for row in rows],
+            facets=self._facets(query, base, filters, text),
+            suggestion=suggestion,
+            query=query,
+        )
+
+    def _facets(
+        self, query: SearchQuery, base: QuerySet[SearchDocument], filters: dict[str, Q], text: PgSearchQuery | None
+    ) -> Facets:
+        """All four disjunctive facets from one read of the best ``FACET_SAMPLE`` base matches."""
+        sample = list(
+            _ordered(base, query.sort, text)
+            .annotate(
+                **{f"in_{name}": _flag(condition) for name, condition in filters.items()},
+            )
+            .values_list("brand", "category_path", "price", "rating", *(f"in_{name}" for name in filters))[
+                : FACET_SAMPLE + 1
+            ]
+        )
+        approximate = len(sample) > FACET_SAMPLE
+        names = list(filters)
+        rows = [(row[:4], dict(zip(names, row[4:], strict=True))) for row in sample[:FACET_SAMPLE]]
+
+        def counted_for(facet: str) -> Iterable[tuple]:
+            # a row counts for a facet when it passes every filter but the facet's own
+            return (values for values, flags in rows if all(ok for name, ok in flags.items() if name != facet))
+
+        brands = Counter(brand for brand, *_ in counted_for("brand") if brand)
+        categories = Counter(
+            key for _, path, *_ in counted_for("category") if (key := _category_key(path, query.category))
+        )
+        prices = [price for _, _, price, _ in counted_for("price")]
+        ratings = [rating for *_, rating in counted_for("rating")]
+        return Facets(
+            brand=[FacetValue(value, n) for value, n in _top(brands, BRAND_FACET_SIZE)],
+            category=_category_facet(_top(categories, CATEGORY_FACET_SIZE)),
+            price=_price_buckets(prices),
+            rating=[RatingBucket(m, n) for m in RATING_BUCKETS if (n := sum(1 for r in ratings if r >= m))],
+            approximate=approximate,
+        )
+
+    def suggest(self, prefix: str, *, limit: int) -> list[str]:
+        prefix = " ".join(prefix.lower().split())
+        if not prefix:
+            return []
+        found: list[str] = [q for q in _popular_queries() if q.startswith(prefix)][:limit]
+        if len(prefix) >= SUGGESTION_MIN_PREFIX:
+            found += Brand.objects.filter(name__istartswith=prefix).order_by("name").values_list("name", flat=True)[:3]
+            found += (
+                Category.objects.filter(name__istartswith=prefix)
+                .order_by("depth", "name")
+                .values_list("name", flat=True)[:3]
+            )
+            head, last = _split_last_word(prefix)
+            if last:
+                terms = _term_completions(last, limit=5)
+                found += [f"{head}{term}" for term in terms]
+                found += _title_completions(head, last, limit=3)
+        unique: dict[str, str] = {}
+        for suggestion in found:
+            unique.setdefault(suggestion.lower(), suggestion)
+        return list(unique.values())[:limit]
+
+
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def _top(counter: Counter, size: int) -> list[tuple[str, int]]:
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:size]
+
+
+def _category_key(path: str, selected: str) -> str | None:
+    """The facet value a document's category counts for: its top-level category, or the child of the
+    selected category it lies under (None for the selected category itself)."""
+    if not selected:
+        return path.split(PATH_SEPARATOR, 1)[0]
+    below = path[len(selected) + 1 :] if path.startswith(selected + PATH_SEPARATOR) else ""
+    if not below:
+        return None
+    return f"{selected}{PATH_SEPARATOR}{below.split(PATH_SEPARATOR, 1)[0]}"
+
+
+def _category_facet(counts: list[tuple[str, int]]) -> list[FacetValue]:
+    names = dict(Category.objects.filter(path__in=[path for path, _ in counts]).values_list("path", "name"))
+    return [FacetValue(path, n, names.get(path, path)) for path, n in counts]
+
+
+def _price_buckets(prices: list[Decimal]) -> list[PriceBucket]:
+    buckets = []
+    for i, low in enumerate(PRICE_BUCKETS):
+        high = PRICE_BUCKETS[i + 1] if i + 1 < len(PRICE_BUCKETS) else None
+        n = sum(1 for p in prices if p >= low and (high is None or p < high))
+        if n:
+            buckets.append(PriceBucket(low, high, n))
+    return buckets
+
+
+def _popular_queries() -> list[str]:
+    """The most frequent queries, from Redis for ``POPULAR_QUERIES_TTL`` seconds (the database when
+    Redis is down: the cache ignores its errors)."""
+    queries = cache.get(POPULAR_QUERIES_CACHE_KEY)
+    if queries is None:
+        queries = list(
+            PopularQuery.objects.order_by("-count", "query").values_list("query", flat=True)[:POPULAR_QUERIES_CACHED]
+        )
+        cache.set(POPULAR_QUERIES_CACHE_KEY, queries, POPULAR_QUERIES_TTL)
+    return queries
+
+
+def _term_completions(prefix: str, *, limit: int) -> list[str]:
+    """Vocabulary words starting with ``prefix``, the most frequent first (an index range scan)."""
+    terms = SearchTerm.objects.filter(term__startswith=prefix).order_by("-frequency", "term")
+    return list(terms.values_list("term", flat=True)[:limit])
+
+
+def _title_completions(head: str, last: str, *, limit: int) -> list[str]:
+    """Titles whose words start with what was typed (title words only: the A part of the document)."""
+    words = [word.lower() for word in _WORD.findall(head)] + [last]
+    raw = " & ".join(f"{word}:*A" for word in words)
+    return list(
+        SearchDocument.objects.filter(document=PgSearchQuery(raw, config=CONFIG, search_type="raw"))
+        .order_by()
+        .values_list("title", flat=True)[:limit]
+    )

@@ -1,0 +1,210 @@
+"""Commands that keep the search index current.
+
+A product has a ``SearchDocument`` exactly when buyers may see it: active, of an approved seller, with
+a price (an active variant), the rule of ``catalog.selectors.listed_products()``. One SQL statement
+builds documents for any set of products (``_UPSERT_SQL``), so a single product after its event, a
+seller's whole range after a status change and the full rebuild of a million products share one
+definition of the document. It reads the catalog, sellers and inventory tables directly, through
+their models' table names: a set-based INSERT ... SELECT is what makes the full rebuild take minutes
+rather than hours, and the rule it applies is the one the selectors apply.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from catalog.models import Brand, Category, Product, ProductImage, Variant
+from inventory.models import Stock
+from search import spelling
+from search.models import PopularQuery, SearchDocument
+from sellers.models import Seller
+
+logger = logging.getLogger(__name__)
+
+TEXT_SEARCH_CONFIG = "simple"  # see search.backends.postgres: no stemming, so prefixes and the vocabulary are words
+DESCRIPTION_INDEXED_CHARS = 5_000  # the start of a long description says what the product is; the rest is noise
+POPULAR_QUERY_MAX_LENGTH = 100  # longer queries are pasted text, not something to suggest to others
+
+_TABLES = {
+    "product": Product._meta.db_table,
+    "variant": Variant._meta.db_table,
+    "category": Category._meta.db_table,
+    "brand": Brand._meta.db_table,
+    "image": ProductImage._meta.db_table,
+    "seller": Seller._meta.db_table,
+    "stock": Stock._meta.db_table,
+    "document": SearchDocument._meta.db_table,
+}
+
+# {where} narrows the products (a condition on p). Rating, sales, views and sponsorship are kept on
+# conflict: they come from other events, not from the catalog.
+_UPSERT_SQL = """
+WITH lineage AS (
+    SELECT c.id, c.path,
+           (SELECT string_agg(a.name, ' ' ORDER BY a.depth) FROM {category} a
+            WHERE a.path = c.path OR c.path LIKE a.path || '/%%') AS names
+    FROM {category} c
+)
+INSERT INTO {document} AS d (
+    product_id, slug, seller_id, category_id, category_path, brand, title, price, currency, in_stock,
+    image, rating, rating_count, sales_velocity, views, created_at, updated_at, document
+)
+SELECT p.id, p.slug, p.seller_id, p.category_id, l.path, coalesce(b.name, ''), p.title, p.price, p.currency,
+       EXISTS (SELECT 1 FROM {variant} v JOIN {stock} s ON s.variant_id = v.id
+               WHERE v.product_id = p.id AND v.is_active AND s.on_hand > s.reserved),
+       CASE WHEN i.status = 'ready' AND i.renditions <> '{{}}'::jsonb THEN i.renditions END,
+       0, 0, 0, 0, p.created_at, now(),
+       setweight(to_tsvector(%(config)s::regconfig, p.title), 'A')
+       || setweight(to_tsvector(%(config)s::regconfig, coalesce(b.name, '') || ' ' || coalesce(l.names, '')), 'B')
+       || setweight(to_tsvector(%(config)s::regconfig, concat_ws(' ',
+              CASE WHEN jsonb_typeof(p.attributes) = 'object'
+                   THEN (SELECT string_agg(e.value, ' ') FROM jsonb_each_text(p.attributes) e) END,
+              (SELECT string_agg(DISTINCT e.value, ' ')
+               FROM {variant} v CROSS JOIN LATERAL jsonb_each_text(
+                   CASE WHEN jsonb_typeof(v.attributes) = 'object' THEN v.attributes ELSE '{{}}'::jsonb END) e
+               WHERE v.product_id = p.id AND v.is_active))), 'C')
+       || setweight(to_tsvector(%(config)s::regconfig, left(p.description, %(description_chars)s)), 'D')
+FROM {product} p
+JOIN {seller} s ON s.id = p.seller_id
+JOIN lineage l ON l.id = p.category_id
+LEFT JOIN {brand} b ON b.id = p.brand_id
+LEFT JOIN {image} i ON i.id = p.primary_image_id
+WHERE p.status = 'active' AND s.status = 'approved' AND p.price IS NOT NULL AND ({where})
+ON CONFLICT (product_id) DO UPDATE SET
+    slug = EXCLUDED.slug, seller_id = EXCLUDED.seller_id, category_id = EXCLUDED.category_id,
+    category_path = EXCLUDED.category_path, brand = EXCLUDED.brand, title = EXCLUDED.title,
+    price = EXCLUDED.price, currency = EXCLUDED.currency, in_stock = EXCLUDED.in_stock,
+    image = EXCLUDED.image, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+    document = EXCLUDED.document
+"""
+
+# Documents of products in {where} that buyers may no longer see.
+_DELETE_UNLISTED_SQL = """
+DELETE FROM {document} d
+WHERE ({where_doc}) AND NOT EXISTS (
+    SELECT 1 FROM {product} p JOIN {seller} s ON s.id = p.seller_id
+    WHERE p.id = d.product_id AND p.status = 'active' AND s.status = 'approved' AND p.price IS NOT NULL
+)
+"""
+
+
+def _params(**extra) -> dict:
+    return {"config": TEXT_SEARCH_CONFIG, "description_chars": DESCRIPTION_INDEXED_CHARS, **extra}
+
+
+def _upsert(where: str, params: dict) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT_SQL.format(where=where, **_TABLES), _params(**params))
+        return cursor.rowcount
+
+
+def _delete_unlisted(where_doc: str, params: dict) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(_DELETE_UNLISTED_SQL.format(where_doc=where_doc, **_TABLES), params)
+        return cursor.rowcount
+
+
+def _document_words(product_ids: list[int]) -> set[str]:
+    """The lexemes of these documents, for the vocabulary."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT word FROM {_TABLES['document']} d, "  # noqa: S608 - table names from models
+            "LATERAL unnest(tsvector_to_array(d.document)) AS word WHERE d.product_id = ANY(%s)",
+            [product_ids],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+@transaction.atomic
+def document_rebuild(*, product_id: int) -> bool:
+    """Bring one product's document up to date: written when buyers may see the product, deleted
+    otherwise. Its new words join the vocabulary. True when the product has a document now."""
+    indexed = _upsert("p.id = %(product_id)s", {"product_id": product_id}) > 0
+    if indexed:
+        spelling.vocabulary_add(_document_words([product_id]))
+    else:
+        SearchDocument.objects.filter(product_id=product_id).delete()
+    return indexed
+
+
+@transaction.atomic
+def documents_rebuild_for_seller(*, seller_id: int) -> int:
+    """After a seller's status changed: index its listed products, drop the others. Returns how many
+    documents the seller has now."""
+    _delete_unlisted("d.seller_id = %(seller_id)s", {"seller_id": seller_id})
+    count = _upsert("p.seller_id = %(seller_id)s", {"seller_id": seller_id})
+    if count:
+        ids = list(SearchDocument.objects.filter(seller_id=seller_id).values_list("product_id", flat=True))
+        spelling.vocabulary_add(_document_words(ids))
+    return count
+
+
+def document_stock_refresh(*, variant_id: int) -> None:
+    """Recompute ``in_stock`` of the document of this variant's product (after a stock change).
+
+    A plain UPDATE of one column: stock changes with every checkout, and the text need not be
+    rebuilt for it. Writes nothing when the flag did not change.
+    """
+    sql = """
+        UPDATE {document} d SET in_stock = fresh.in_stock, updated_at = now()
+        FROM (
+            SELECT v.product_id, EXISTS (
+                SELECT 1 FROM {variant} sibling JOIN {stock} s ON s.variant_id = sibling.id
+                WHERE sibling.product_id = v.product_id AND sibling.is_active AND s.on_hand > s.reserved
+            ) AS in_stock
+            FROM {variant} v WHERE v.id = %(variant_id)s
+        ) AS fresh
+        WHERE d.product_id = fresh.product_id AND d.in_stock IS DISTINCT FROM fresh.in_stock
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(**_TABLES), {"variant_id": variant_id})
+
+
+def documents_rebuild_all(*, progress: Callable[[str], None] = lambda message: None) -> int:
+    """Rebuild the whole index and vocabulary from the catalogue. Returns the number of documents.
+
+    For bulk loads that published no events (backoffice.seeding) and for ``manage.py search_reindex``.
+    Upserts every listed product in batches of product ids (each its own transaction, so a million
+    products never sit in one long transaction and searches keep answering from the old rows), then
+    deletes documents of products no longer listed, then rebuilds the vocabulary.
+    """
+    started = time.monotonic()
+    bounds = Product.objects.order_by().values_list("id", flat=True)
+    first, last = bounds.order_by("id").first(), bounds.order_by("-id").first()
+    indexed = 0
+    if first is not None and last is not None:
+        batch = 50_000
+        for low in range(first, last + 1, batch):
+            with transaction.atomic():
+                indexed += _upsert("p.id >= %(low)s AND p.id < %(high)s", {"low": low, "high": low + batch})
+            progress(f"search: {indexed:,} documents (products up to id {min(low + batch - 1, last):,})")
+    with transaction.atomic():
+        removed = _delete_unlisted("TRUE", {})
+    if removed:
+        progress(f"search: {removed:,} documents of unlisted products removed")
+    with transaction.atomic():
+        terms = spelling.vocabulary_rebuild()
+    with connection.cursor() as cursor:
+        for table in ("search_searchdocument", "search_searchterm", "search_searchtermdeletion"):
+            cursor.execute(f"ANALYZE {table}")
+    progress(f"search: {indexed:,} documents, {terms:,} terms in {time.monotonic() - started:.1f}s")
+    return indexed
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def popular_query_record(*, query: str) -> None:
+    """Count a query that found products, for autocomplete. One upsert; skipped for long queries."""
+    normalized = _SPACES.sub(" ", query).strip().lower()
+    if not normalized or len(normalized) > POPULAR_QUERY_MAX_LENGTH:
+        return
+    updated = PopularQuery.objects.filter(query=normalized).update(count=F("count") + 1)
+    if not updated:
+        PopularQuery.objects.bulk_create([PopularQuery(query=normalized, count=1)], ignore_conflicts=True)
