@@ -252,6 +252,8 @@ RATE_LIMITS = {
     "register": env.str("RATE_LIMIT_REGISTER", default="10/h"),
     "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="5/h"),
     "email_verification": env.str("RATE_LIMIT_EMAIL_VERIFICATION", default="5/h"),  # "send the link again"
+    "cart_add": env.str("RATE_LIMIT_CART_ADD", default="60/m"),  # per signed-in buyer (or guest cart)
+    "cart_add_ip": env.str("RATE_LIMIT_CART_ADD_IP", default="120/m"),  # per client address
 }
 RATELIMIT_ENABLE = RATE_LIMITS_ENABLED
 RATELIMIT_USE_CACHE = "default"
@@ -345,6 +347,13 @@ OUTBOX_KEEP_DELIVERED = timedelta(days=14)
 # --- inventory ----------------------------------------------------------------------------------
 
 INVENTORY_RESERVATION_TTL = timedelta(minutes=env.int("INVENTORY_RESERVATION_TTL_MINUTES", default=10))
+
+# --- cart ---------------------------------------------------------------------------------------
+
+CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=20)
+CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)
+# Carts of business buyers, or worth at least this much, are also written through to PostgreSQL.
+CART_DURABLE_MIN_VALUE = Decimal(env.str("CART_DURABLE_MIN_VALUE", default="500.00"))
 
 # --- search -------------------------------------------------------------------------------------
 

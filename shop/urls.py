@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("backoffice.api_urls")),
     path("", include("storefront.api_urls")),
     path("", include("search.api_urls")),
+    path("", include("cart.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -27,6 +28,7 @@ urlpatterns = [
     path("sellers/", include("sellers.urls")),
     path("media/<path:path>", media, name="media"),
     path("search/", include("search.urls")),
+    path("cart/", include("cart.urls")),
     path("", include("storefront.urls")),
 ]
 
