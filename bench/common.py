@@ -121,15 +121,17 @@ def ensure_wrk() -> str:
     return wrk
 
 
-def wrk(base_url: str, paths: list[str], *, connections: int, seconds: int, threads: int = 2) -> dict:
-    """Run wrk over ``paths`` (cycled) and return its figures."""
+def wrk(
+    base_url: str, paths: list[str], *, connections: int, seconds: int, threads: int = 2, script: str = "paths.lua"
+) -> dict:
+    """Run wrk with ``script`` over ``paths`` (one per line, cycled) and return its figures."""
     paths_file = ROOT / "var" / f"bench-paths-{os.getpid()}.txt"
     paths_file.parent.mkdir(exist_ok=True)
     paths_file.write_text("\n".join(paths) + "\n")
     try:
         result = subprocess.run(
             [ensure_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
-             "-s", str(ROOT / "bench" / "paths.lua"), base_url, "--", str(paths_file)],
+             "-s", str(ROOT / "bench" / script), base_url, "--", str(paths_file)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
     finally:
