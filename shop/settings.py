@@ -358,6 +358,20 @@ CART_DURABLE_MIN_VALUE = Decimal(env.str("CART_DURABLE_MIN_VALUE", default="500.
 # --- search -------------------------------------------------------------------------------------
 
 SEARCH_BACKEND = env.str("SEARCH_BACKEND", default="postgres")
+ELASTICSEARCH_URL = env.str("ELASTICSEARCH_URL", default="")
+SEARCH_ELASTICSEARCH_INDEX = env.str("SEARCH_ELASTICSEARCH_INDEX", default="shop-products")  # the alias
+SEARCH_ELASTICSEARCH_REPLICAS = env.int("SEARCH_ELASTICSEARCH_REPLICAS", default=1)
+SEARCH_ELASTICSEARCH_REFRESH = False  # the integration tests set "wait_for"
+if SEARCH_BACKEND not in {"postgres", "elasticsearch"}:
+    raise ImproperlyConfigured(f"SEARCH_BACKEND must be postgres or elasticsearch, not {SEARCH_BACKEND!r}")
+if SEARCH_BACKEND == "elasticsearch" and not ELASTICSEARCH_URL:
+    raise ImproperlyConfigured("SEARCH_BACKEND=elasticsearch needs ELASTICSEARCH_URL")
+if ELASTICSEARCH_URL:
+    INSTALLED_APPS += ["django_elasticsearch_dsl"]
+    ELASTICSEARCH_DSL = {"default": {"hosts": ELASTICSEARCH_URL}}
+    ELASTICSEARCH_DSL_AUTOSYNC = False  # documents follow the outbox (search/handlers.py), not model signals
+    ELASTICSEARCH_DSL_AUTO_REFRESH = False
+    ELASTICSEARCH_DSL_SIGNAL_PROCESSOR = "django_elasticsearch_dsl.signals.BaseSignalProcessor"
 # How results are ranked for relevance (search/backends/postgres.py explains each term): text rank
 # with the tsvector weights of title, brand and category, attributes, description ([D, C, B, A] as
 # PostgreSQL orders them), times boosts for popularity (sales velocity, views), the seller's and

@@ -11,7 +11,7 @@ from search.backends.base import SearchBackend
 
 BACKENDS = {
     "postgres": "search.backends.postgres.PostgresBackend",
-    # "elasticsearch": "search.backends.elasticsearch.ElasticsearchBackend",  (issue 4, to come)
+    "elasticsearch": "search.backends.elasticsearch.ElasticsearchBackend",
 }
 
 
