@@ -1,8 +1,9 @@
 """The built-in search backend: PostgreSQL full-text search over ``search.SearchDocument``.
 
 Matching. The query is parsed by ``websearch_to_tsquery`` (quotes, ``or``, ``-word``), and its last
-word, when it is a plain word being typed, is matched as a prefix (``to_tsquery('word:*')``), so
-"app" finds "apple juice". The text search configuration is ``simple`` (lower-casing, no stemming and
+word, when it is a plain word being typed, is matched as itself anywhere or as a prefix of a word
+of the title, brand or category (``to_tsquery('(word | word:*AB)')``), so "app" finds "apple juice"
+while "tea" does not find every description that mentions a "team". The text search configuration is ``simple`` (lower-casing, no stemming and
 no stop words): product titles mix languages, brand names and model numbers that an English stemmer
 mangles, the prefix match covers most plural forms, and the vocabulary for typo correction is then
 made of real words.
@@ -107,7 +108,9 @@ def _text_query(q: str) -> PgSearchQuery | None:
     if head.strip():
         parts.append(PgSearchQuery(head, config=CONFIG, search_type="websearch"))
     if last:
-        parts.append(PgSearchQuery(f"{last}:*", config=CONFIG, search_type="raw"))
+        # The word itself anywhere, or as a prefix of a word of the title, brand or category only
+        # (weights A and B): "tea" must not match every description that mentions a "team".
+        parts.append(PgSearchQuery(f"({last} | {last}:*AB)", config=CONFIG, search_type="raw"))
     if not parts:
         return None
     query = parts[0]
