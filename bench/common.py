@@ -25,10 +25,10 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 PYTHON = sys.executable
+sys.path.insert(0, str(ROOT))  # the shop's packages, for the scripts run as bench/<name>.py
 
 
 def django_setup() -> None:
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
     import django
 

@@ -8,7 +8,7 @@ first does. ``offset`` is only for a link to a page by its number (see ``product
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -146,9 +146,10 @@ def products_for_cards(ids: Sequence[int]) -> list[Product]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def image_renditions(image: ProductImage | None) -> dict[str, dict]:
+def image_renditions(image: ProductImage | None, names: Collection[str] | None = None) -> dict[str, dict]:
     """The renditions of a ready image by name ("thumbnail", "medium", "large"), each with the URLs
-    of its WebP and JPEG files, its width and height; {} for no image or one still processing."""
+    of its WebP and JPEG files, its width and height; {} for no image or one still processing.
+    ``names``: only these renditions (a grid of cards asks for two of three URLs' worth)."""
     if image is None or image.status != ProductImage.Status.READY or not image.renditions:
         return {}
     return {
@@ -159,7 +160,9 @@ def image_renditions(image: ProductImage | None) -> dict[str, dict]:
             "height": entry["height"],
         }
         for name, entry in image.renditions.items()
-        if isinstance(entry, dict) and {"webp", "jpeg", "width", "height"} <= entry.keys()
+        if (names is None or name in names)
+        and isinstance(entry, dict)
+        and {"webp", "jpeg", "width", "height"} <= entry.keys()
     }
 
 
@@ -415,3 +418,10 @@ def category_lineage_ids(category_id: int) -> list[int]:
     return list(
         Category.objects.filter(path__in=[*category.ancestor_paths, category.path]).values_list("id", flat=True)
     )
+
+
+def category_lineage_paths(category_id: int) -> list[str]:
+    """The paths of a category's ancestors from the root, then its own: one query, as a path holds
+    its ancestors' paths."""
+    category = Category.objects.filter(pk=category_id).only("path").first()
+    return [] if category is None else [*category.ancestor_paths, category.path]

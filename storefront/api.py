@@ -21,11 +21,10 @@ class ProductDetailApi(APIView):
 
     @extend_schema(responses=ProductSerializer)
     def get(self, request: Request, slug: str) -> Response:
-        entry = fragments.product(slug)  # the product page's cached data
-        if entry is None:
+        product = fragments.product(slug)  # the product page's cached data
+        if product is None:
             raise NotFound("No listed product has this slug.")
-        product = entry["data"]
-        available = selectors.variant_availability(product["variants"])
+        available = selectors.variant_availability(variant["id"] for variant in product["variants"])
         return Response(ProductSerializer(product, context={"request": request, "available": available}).data)
 
 

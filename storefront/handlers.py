@@ -21,7 +21,7 @@ def product_changed_bump_versions(event: OutboxEvent) -> None:
     # where it came from.
     for key in ("category_id", "previous_category_id"):
         if payload.get(key):
-            scopes += [versions.category_scope(pk) for pk in catalog_selectors.category_lineage_ids(payload[key])]
+            scopes += [versions.category_scope(path) for path in catalog_selectors.category_lineage_paths(payload[key])]
     versions.bump(scopes)
 
 

@@ -9,7 +9,7 @@ page asks for its variants' availability on every request.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -25,38 +25,37 @@ from sellers.selectors import seller_get_by_slug
 from storefront import versions
 from storefront.pagination import COUNT_CAP, PAGE_SIZE, PageRequest
 
-# The category tree changes a few times a year, by staff, and no event announces it yet: pages pick a
-# change up within five minutes, as the header's categories always did.
+# The category tree changes a few times a year, by staff, and no event announces it yet: what is built
+# from it (the header's categories, cached pages) picks a change up within this and its own timeout.
 CATEGORY_TREE_TIMEOUT = 5 * 60
 COUNT_TIMEOUT = 60 * 60  # events make a count stale at once; the timeout only frees memory
 # Events make product data stale at once; renaming a seller, brand or category announces nothing,
 # so a product page shows such a rename within this.
 PRODUCT_TIMEOUT = 60 * 60
-MAX_QUANTITY = 99  # the quantity box's upper bound; the cart checks the stock itself
-LOW_STOCK_SHOWN = 5  # "Only 3 left" from here down: urgency that is true, not a countdown gimmick
 NEW_ARRIVALS = 8  # two rows of four on a laptop, four rows of two on a phone
 
 
 # --- categories -------------------------------------------------------------------------------
 
 
+def _slug_urls(view: str) -> Callable[[str], str]:
+    """``reverse(view, args=[slug])`` for many slugs (or category paths): reverse() once, then fill
+    each one in. Slugs and paths need no quoting, and a tree or a grid asks hundreds of times."""
+    placeholder = "slug-placeholder"
+    head, _, tail = reverse(view, args=[placeholder]).partition(placeholder)
+    return lambda slug: f"{head}{slug}{tail}"
+
+
 def _category_rows() -> list[dict[str, Any]]:
-    return [
-        {
-            "id": category.pk,
-            "name": category.name,
-            "slug": category.slug,
-            "path": category.path,
-            "parent_id": category.parent_id,
-            "parent_slug": category.parent.slug if category.parent_id else None,
-            "depth": category.depth,
-            "position": category.position,
-            "description": category.description,
-            "attribute_schema": category.attribute_schema if isinstance(category.attribute_schema, list) else [],
-            "url": category_url(category.path),
-        }
-        for category in catalog_selectors.category_tree()
-    ]
+    url = _slug_urls("storefront:category")
+    fields = ("id", "name", "slug", "path", "parent_id", "parent__slug", "depth", "position", "description")
+    rows = list(catalog_selectors.category_tree().values(*fields, "attribute_schema"))
+    for row in rows:
+        row["parent_slug"] = row.pop("parent__slug")
+        if not isinstance(row["attribute_schema"], list):
+            row["attribute_schema"] = []
+        row["url"] = url(row["path"])
+    return rows
 
 
 def category_url(path: str) -> str:
@@ -117,8 +116,14 @@ def category_tree() -> CategoryTree:
 
 
 def nav_categories() -> list[dict[str, str]]:
-    """The root categories for the header, as plain dicts ({"name", "path"})."""
-    return [{"name": row["name"], "path": row["path"]} for row in category_tree().roots()]
+    """The root categories for the header, as plain dicts ({"name", "path"}). Cached on their own:
+    pages rendered the ordinary way (accounts, search) show them on every request, and a dozen
+    small dicts load faster than the whole tree."""
+
+    def build() -> list[dict[str, str]]:
+        return [{"name": row["name"], "path": row["path"]} for row in category_tree().roots()]
+
+    return versions.cached("nav.v1", (), [versions.CATEGORIES], build, timeout=CATEGORY_TREE_TIMEOUT)
 
 
 def home_categories() -> list[dict[str, Any]]:
@@ -146,6 +151,7 @@ def seller_url(slug: str) -> str:
 # A card is about 280 px wide on a laptop and half the screen on a phone: the square thumbnail
 # (320 px) is enough at 1x, the medium rendition (720 px, cropped square by CSS) serves 2x screens.
 CARD_IMAGE_SIZES = "(max-width: 560px) 50vw, 280px"
+CARD_RENDITIONS = ("thumbnail", "medium")
 
 
 def _card_image(renditions: dict[str, dict]) -> dict[str, Any] | None:
@@ -167,22 +173,23 @@ def _cards(products: Sequence[Product]) -> list[dict[str, Any]]:
     """Product cards: what a grid shows of each product. One query (stock) on top of the products'."""
     variant_ids = [variant.pk for product in products for variant in product.variants.all()]
     available = availability_for_variants(variant_ids=variant_ids)
+    product_link, seller_link = _slug_urls("storefront:product"), _slug_urls("storefront:seller")
     cards = []
     for product in products:
         variants = list(product.variants.all())  # active ones, cheapest first (catalog.selectors)
         cheapest = variants[0] if variants else None
         compare_at = cheapest.compare_at_price if cheapest else None
-        image = _card_image(catalog_selectors.image_renditions(product.primary_image))
+        image = _card_image(catalog_selectors.image_renditions(product.primary_image, CARD_RENDITIONS))
         cards.append(
             {
-                "url": product_url(product.slug),
+                "url": product_link(product.slug),
                 "title": product.title,
                 "brand": product.brand.name if product.brand_id else "",
                 "price": product.price,
                 "compare_at_price": compare_at if compare_at and compare_at > product.price else None,
                 "currency": product.currency,
                 "seller_name": product.seller.store_name,
-                "seller_url": seller_url(product.seller.slug),
+                "seller_url": seller_link(product.seller.slug),
                 "image": {**image, "alt": product.primary_image.alt_text or product.title} if image else None,
                 "in_stock": any(available.get(variant.pk, 0) > 0 for variant in variants),
             }
@@ -211,6 +218,29 @@ def _fetch_page(request: PageRequest, fetch) -> ProductSlice | None:
     return page
 
 
+def _listing_count(kind: str, key: object, scope: str, count: Callable[[], int]) -> int:
+    """A listing's product count, up to COUNT_CAP + 1 ("10,000+").
+
+    Every product event in a subtree bumps its root's scope, and counting a root's 10,001 products
+    reads as many rows (200 to 400 ms on 1,000,000 products): a count past the cap is therefore
+    also kept under ``all`` alone, where one product more or less does not reach it. It says
+    "10,000+" until ``all`` changes or it expires, even if the listing shrinks a little below the
+    cap meanwhile. Smaller counts are exact under the listing's own scope. One count query at most.
+    """
+    counted: list[int] = []
+
+    def count_once() -> int:
+        if not counted:
+            counted.append(count())
+        return counted[0]
+
+    large = versions.cached(f"count.{kind}.large.v1", (key,), [versions.ALL], count_once, timeout=COUNT_TIMEOUT)
+    if large > COUNT_CAP:
+        return large
+    scopes = [versions.ALL, scope]
+    return versions.cached(f"count.{kind}.v2", (key,), scopes, count_once, timeout=COUNT_TIMEOUT)
+
+
 def category_listing(tree: CategoryTree, node: dict, request: PageRequest) -> Listing | None:
     """A page of a category's products, its descendants' included. None: no such page."""
     ids = tree.descendant_ids(node)
@@ -221,12 +251,11 @@ def category_listing(tree: CategoryTree, node: dict, request: PageRequest) -> Li
     page = _fetch_page(request, fetch)
     if page is None:
         return None
-    count = versions.cached(
-        "count.category.v1",
-        (node["id"],),
-        [versions.ALL, versions.category_scope(node["id"])],
+    count = _listing_count(
+        "category",
+        node["path"],
+        versions.category_scope(node["path"]),
         lambda: catalog_selectors.count_products_in_categories(ids, cap=COUNT_CAP + 1),
-        timeout=COUNT_TIMEOUT,
     )
     return _listing(page, count)
 
@@ -247,12 +276,11 @@ def seller_listing(seller: Seller, request: PageRequest) -> Listing | None:
     page = _fetch_page(request, fetch)
     if page is None:
         return None
-    count = versions.cached(
-        "count.seller.v1",
-        (seller.pk,),
-        [versions.ALL, versions.seller_scope(seller.pk)],
+    count = _listing_count(
+        "seller",
+        seller.pk,
+        versions.seller_scope(seller.pk),
         lambda: catalog_selectors.count_products_of_seller(seller, cap=COUNT_CAP + 1),
-        timeout=COUNT_TIMEOUT,
     )
     return _listing(page, count)
 
@@ -276,7 +304,7 @@ def _display_value(value: Any) -> str:
     return str(value)
 
 
-def _display_attributes(attributes: dict) -> dict[str, str]:
+def display_attributes(attributes: dict) -> dict[str, str]:
     return {name: _display_value(value) for name, value in attributes.items()}
 
 
@@ -313,7 +341,7 @@ def product_page(slug: str) -> dict[str, Any] | None:
             "currency": variant.currency,
             "attributes": variant.attributes if isinstance(variant.attributes, dict) else {},
             "label": " / ".join(_display_value(v) for v in (variant.attributes or {}).values()) or variant.sku,
-            "attributes_json": json.dumps(_display_attributes(variant.attributes or {}), ensure_ascii=False),
+            "attributes_json": json.dumps(display_attributes(variant.attributes or {}), ensure_ascii=False),
         }
         for variant in product.variants.all()
     ]
@@ -350,38 +378,6 @@ def product_page(slug: str) -> dict[str, Any] | None:
     }
 
 
-@dataclass(frozen=True)
-class VariantStock:
-    available: int
-    label: str  # "In stock", "Only 3 left", "Out of stock"
-    state: str  # "in-stock", "low", "out": a CSS modifier
-
-
-def stock_label(available: int) -> VariantStock:
-    if available <= 0:
-        return VariantStock(0, "Out of stock", "out")
-    if available <= LOW_STOCK_SHOWN:
-        return VariantStock(available, f"Only {available} left", "low")
-    return VariantStock(available, "In stock", "in-stock")
-
-
-def variant_availability(variants: Iterable[dict]) -> dict[int, int]:
+def variant_availability(variant_ids: Iterable[int]) -> dict[int, int]:
     """Units of each variant that can be bought now, by variant id: one query, never cached."""
-    return availability_for_variants(variant_ids=[variant["id"] for variant in variants])
-
-
-def variant_stock(variants: Iterable[dict]) -> dict[int, VariantStock]:
-    return {variant_id: stock_label(units) for variant_id, units in variant_availability(variants).items()}
-
-
-def buy_box(product: dict[str, Any]) -> dict[str, Any]:
-    """The live part of a product page: each variant with its stock, the variant shown first (the
-    first one in stock), the option each attribute starts on, and the quantity box's bound."""
-    stock = variant_stock(product["variants"])
-    variants = [{**variant, "stock": stock.get(variant["id"], stock_label(0))} for variant in product["variants"]]
-    selected = next((v for v in variants if v["stock"].available > 0), variants[0] if variants else None)
-    chosen = _display_attributes(selected["attributes"]) if selected else {}
-    options = [{**option, "selected": chosen.get(option["name"])} for option in product["options"]]
-    most = max((variant["stock"].available for variant in variants), default=0)
-    max_quantity = max(1, min(most, MAX_QUANTITY))
-    return {"variants": variants, "selected": selected, "options": options, "max_quantity": max_quantity}
+    return availability_for_variants(variant_ids=variant_ids)

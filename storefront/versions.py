@@ -1,13 +1,15 @@
 """Cached fragments and data, keyed by version numbers that the catalog's and sellers' events bump.
 
 Each cached entry records the versions of the scopes it was built from: ``all`` (every listing),
-``recent`` (the newest products), ``p:<slug>`` (a product), ``c:<id>`` (a category's listing),
-``s:<id>`` (a seller's listing). The outbox handlers (``storefront.handlers``) increment the versions
-a change touches; an entry whose recorded versions are not the current ones is stale and is built
-again. Nothing is deleted: a stale entry is overwritten, or expires with its timeout.
+``recent`` (the newest products), ``categories`` (the tree: header, breadcrumbs), ``p:<slug>`` (a
+product), ``c:<path>`` (a category's listing), ``s:<id>`` (a seller's listing). The outbox handlers
+(``storefront.handlers``) increment the versions a change touches; an entry whose recorded versions
+are not the current ones is stale and is built again. Nothing is deleted: a stale entry is
+overwritten, or expires with its timeout.
 
 Only what is the same for every visitor goes in here. The parts of a page that belong to one visitor
-(the header's account links and cart count, CSRF tokens) render on every request.
+(the header's account links and cart count, CSRF tokens, messages, stock) render on every request and
+are spliced into the cached page (storefront.live).
 
 Redis is fast state, not the truth: django-redis ignores its errors (``IGNORE_EXCEPTIONS``), reads then
 come back empty, and ``cached`` builds the value without keeping it, so pages still render.
@@ -40,8 +42,10 @@ def product_scope(slug: str) -> str:
     return f"p:{slug}"  # by slug, which never changes (catalog.services.product_update), as pages look it up
 
 
-def category_scope(category_id: int) -> str:
-    return f"c:{category_id}"
+def category_scope(path: str) -> str:
+    # By path, as the page is asked for: a warm category page finds its entry and versions in one
+    # round trip, without looking the category up in the tree first.
+    return f"c:{path}"
 
 
 def seller_scope(seller_id: int) -> str:

@@ -1,8 +1,9 @@
 """Buyer-facing pages that compose several domains: home, category, product and seller pages, and the
 shop's own content pages.
 
-Each page renders its visitor's parts live (header, account links, cart count, CSRF tokens, stock)
-around fragments that are the same for everyone and come from the cache (storefront.fragments).
+Each page comes from the cache as it is for everyone (storefront.fragments), with holes that are
+filled for each request with the visitor's own parts (storefront.live): header, account links, cart
+count, messages, CSRF tokens, and on the product page the buy box with live stock.
 """
 
 from __future__ import annotations
@@ -11,76 +12,55 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.templatetags.static import static
-from django.urls import reverse
 
-from storefront import fragments, selectors
+from storefront import buy_box, fragments, live, selectors
 from storefront.pagination import parse_page_request
 
 
-def _home_crumb() -> tuple[str, str]:
-    return ("Home", reverse("storefront:home"))
-
-
 def home(request: HttpRequest) -> HttpResponse:
-    context = {"categories": selectors.home_categories(), "new_arrivals": fragments.new_arrivals()}
-    return render(request, "storefront/home.html", context)
+    return live.respond(request, fragments.home_page()["pieces"])
 
 
 def category(request: HttpRequest, path: str) -> HttpResponse:
-    tree = selectors.category_tree()
-    node = tree.get(path)
-    if node is None:
-        raise Http404("No such category.")
-    page_request = parse_page_request(request.GET)
-    context = {
-        "category": node,
-        "children": tree.children(node),
-        "crumbs": [_home_crumb()] + [(row["name"], row["url"]) for row in tree.breadcrumbs(node)],
-        "grid": fragments.category_grid(tree, node, page_request),
-        "page_number": page_request.number,
-    }
-    return render(request, "storefront/category.html", context)
+    page = fragments.category_page(path, parse_page_request(request.GET))
+    if page is None:
+        raise Http404("No such category, or no such page of it.")
+    return live.respond(request, page["pieces"])
 
 
 def product(request: HttpRequest, slug: str) -> HttpResponse:
-    entry = fragments.product(slug)
-    if entry is None:
+    page = fragments.product_page(slug)
+    if page is None:
         raise Http404("No listed product has this address.")
-    data = entry["data"]
-    crumbs = [(crumb["name"], crumb["url"]) for crumb in data["breadcrumbs"]]
-    context = {
-        "product": data,
-        "crumbs": [_home_crumb(), *crumbs, (data["title"], "")],
-        "gallery": entry["gallery"],
-        "details": entry["details"],
-        "buy": selectors.buy_box(data),
-    }
-    return render(request, "storefront/product.html", context)
+    box = page["buy_box"]
+    available = selectors.variant_availability(buy_box.variant_ids(box))  # live: one query
+
+    def render_buy_box(visitor: live.Visitor) -> str:
+        return buy_box.render(box, available, visitor.csrf_input)
+
+    return live.respond(request, page["pieces"], {"buy_box": render_buy_box})
 
 
 def seller(request: HttpRequest, slug: str) -> HttpResponse:
-    store = selectors.approved_seller(slug)
+    store = selectors.approved_seller(slug)  # read live: a suspension closes the page at once
     if store is None:
         raise Http404("No seller has a storefront at this address.")
-    page_request = parse_page_request(request.GET)
-    context = {
-        "seller": store,
-        "logo_url": store.logo.url if store.logo else "",
-        "crumbs": [_home_crumb(), (store.store_name, "")],
-        "grid": fragments.seller_grid(store, page_request),
-        "page_number": page_request.number,
-    }
-    return render(request, "storefront/seller.html", context)
+    page = fragments.seller_page(store, parse_page_request(request.GET))
+    if page is None:
+        raise Http404("There is no such page of this listing.")
+    return live.respond(request, page["pieces"])
 
 
 def help_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "storefront/help.html", {"support_email": _support_email()})
+    page = fragments.content_page("storefront/help.html", {"support_email": _support_email()})
+    return live.respond(request, page["pieces"])
 
 
 def sell_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "storefront/sell.html", {"support_email": _support_email()})
+    page = fragments.content_page("storefront/sell.html", {"support_email": _support_email()})
+    return live.respond(request, page["pieces"])
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

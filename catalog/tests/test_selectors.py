@@ -132,6 +132,7 @@ def test_image_renditions_give_urls_and_sizes_of_ready_images_only():
     }
     assert selectors.image_renditions(pending) == {}
     assert selectors.image_renditions(None) == {}
+    assert selectors.image_renditions(ready, names=("medium",)) == {}  # only the renditions asked for
 
 
 # --- categories -------------------------------------------------------------------------------
@@ -170,6 +171,12 @@ def test_breadcrumbs_and_lineage(tree):
         tree["smartphones"].pk,
     }
     assert selectors.category_lineage_ids(999_999) == []
+    assert selectors.category_lineage_paths(tree["smartphones"].pk) == [
+        "electronics",
+        "electronics/phones",
+        "electronics/phones/smartphones",
+    ]
+    assert selectors.category_lineage_paths(999_999) == []
 
 
 def test_category_tree_lists_parents_before_children(tree):
