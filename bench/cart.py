@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 
-from common import Server, django_setup, record, table, wrk
+from common import Server, django_setup, environment_prefix, record, table, wrk
 
 
 def main() -> None:
@@ -46,7 +46,8 @@ def main() -> None:
         record(
             "cart",
             "### Add to cart over HTTP\n\n"
-            f"`.venv/bin/python bench/cart.py --connections {args.connections} --seconds {args.seconds}`: gunicorn "
+            f"`{environment_prefix()}.venv/bin/python bench/cart.py --connections {args.connections} "
+            f"--seconds {args.seconds}`: gunicorn "
             f"with {args.workers} sync workers and production settings, rate limits off; wrk, {args.connections} "
             "connections, every request a new guest's first add of a SKU in stock.\n\n"
             + table([("POST /api/v1/cart/items/", result)]),

@@ -159,6 +159,11 @@ def warm(base_url: str, paths: list[str], *, concurrency: int = 8) -> float:
     return time.monotonic() - started
 
 
+def environment_prefix() -> str:
+    """The service URLs a benchmark ran against, as they go in front of its recorded command."""
+    return "".join(f"{name}={os.environ[name]} " for name in ("DATABASE_URL", "REDIS_URL") if os.environ.get(name))
+
+
 def machine() -> str:
     cpus = os.cpu_count()
     try:

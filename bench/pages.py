@@ -17,7 +17,7 @@ import random
 import subprocess
 import sys
 
-from common import PYTHON, ROOT, Server, django_setup, record, table, warm, wrk
+from common import PYTHON, ROOT, Server, django_setup, environment_prefix, record, table, warm, wrk
 
 
 def main() -> None:
@@ -75,7 +75,10 @@ def main() -> None:
     )
     print(verdict)
     if not args.no_record:
-        command = f"BENCH_PRODUCTS={args.products} make bench"
+        command = (
+            f"{environment_prefix()}.venv/bin/python bench/pages.py --products {args.products} "
+            f"--seconds {args.seconds} --workers {args.workers}"
+        )
         body = (
             f"### Storefront pages under load\n\n`{command}` — {total:,} products; gunicorn with "
             f"{args.workers} sync workers and production settings; wrk, {args.connections} connections, "
