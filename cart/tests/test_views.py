@@ -263,3 +263,15 @@ def test_a_guest_cookie_names_the_guests_cart_for_the_count(make_variant, rf):
     assert selectors.cart_count_for_request(request) == 1
     request.COOKIES[GUEST_COOKIE] = "tampered" + request.COOKIES[GUEST_COOKIE]
     assert selectors.cart_count_for_request(request) == 0
+
+
+def test_header_cart_count_follows_the_guest_cart_on_cached_pages(client, make_variant):
+    first, second = make_variant(), make_variant()
+    client.get("/")  # the page is cached for everyone from here on
+    assert '<span class="cart-count">0</span>' in client.get("/").content.decode()
+
+    client.post("/cart/items/", {"sku": first.sku, "quantity": 2})
+    client.post("/cart/items/", {"sku": second.sku, "quantity": 1})
+
+    assert '<span class="cart-count">2</span>' in client.get("/").content.decode()  # lines in the cart
+    assert '<span class="cart-count">0</span>' in Client().get("/").content.decode()  # another visitor's header
