@@ -3,10 +3,10 @@
 Matching. The query is parsed by ``websearch_to_tsquery`` (quotes, ``or``, ``-word``), and its last
 word, when it is a plain word being typed, is matched as itself anywhere or as a prefix of a word
 of the title, brand or category (``to_tsquery('(word | word:*AB)')``), so "app" finds "apple juice"
-while "tea" does not find every description that mentions a "team". The text search configuration is ``simple`` (lower-casing, no stemming and
-no stop words): product titles mix languages, brand names and model numbers that an English stemmer
-mangles, the prefix match covers most plural forms, and the vocabulary for typo correction is then
-made of real words.
+while "tea" does not find every description that mentions a "team". The text search configuration
+is ``simple`` (lower-casing, no stemming and no stop words): product titles mix languages, brand
+names and model numbers that an English stemmer mangles, the prefix match covers most plural forms,
+and the vocabulary for typo correction is then made of real words.
 
 Typo tolerance. A query word that is not in the vocabulary (and, for the last word, is not the start
 of a word either) is replaced by its likeliest correction from the symmetric-delete index
