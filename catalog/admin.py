@@ -26,6 +26,7 @@ from catalog import services
 from catalog.models import Brand, Category, Product, ProductImage, Variant
 from sellers.admin_site import SellerScopedAdminMixin, SellerScopedInlineMixin, seller_admin_site
 from sellers.models import Seller
+from shop.core.admin import ReadOnlyAdminMixin
 
 # --- forms: the services' checks, run while the form validates ------------------------------------
 
@@ -376,7 +377,7 @@ class ProductAdmin(_ServiceBackedProductAdmin):
 
 
 @admin.register(Variant)
-class VariantAdmin(admin.ModelAdmin):
+class VariantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """SKU look-up (and the stock admin's autocomplete); variants are edited on their product."""
 
     list_display = ["sku", "product", "price", "currency", "is_active"]
@@ -384,20 +385,11 @@ class VariantAdmin(admin.ModelAdmin):
     list_select_related = ["product"]
     show_full_result_count = False
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 # --- the seller site ------------------------------------------------------------------------------
 
 
-class _SharedLookupAdmin(admin.ModelAdmin):
+class _SharedLookupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A shared model on the seller site: read-only, not in the menu; it answers the autocomplete
     of the product form (all categories, all brands)."""
 
@@ -406,15 +398,6 @@ class _SharedLookupAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return self.admin_site.has_permission(request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Category, site=seller_admin_site)

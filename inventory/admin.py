@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.db.models import F, QuerySet
 
 from sellers.admin_site import SellerScopedAdminMixin, SellerScopedInlineMixin, seller_admin_site
+from shop.core.admin import ReadOnlyAdminMixin
 
 from . import services
 from .models import Reservation, ReservationLine, Stock, StockMovement
@@ -136,7 +137,7 @@ class StockAdmin(_StockEditing, admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The stock history: written by stock changes only, never edited."""
 
     list_display = ["created_at", "stock", "delta", "on_hand_after", "reason", "actor"]
@@ -144,15 +145,6 @@ class StockMovementAdmin(admin.ModelAdmin):
     list_select_related = ["stock", "actor"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ReservationLineInline(admin.TabularInline):
@@ -165,7 +157,7 @@ class ReservationLineInline(admin.TabularInline):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Stock held for checkouts: written by inventory.services only (create, release, expire, commit)."""
 
     list_display = ["key", "status", "expires_at", "created_at", "updated_at"]
@@ -175,15 +167,6 @@ class ReservationAdmin(admin.ModelAdmin):
     readonly_fields = ["key", "status", "expires_at", "created_at", "updated_at"]
     inlines = [ReservationLineInline]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # --- the seller site ----------------------------------------------------------------------------
