@@ -1,13 +1,13 @@
 import pytest
+from django.contrib.auth import get_user_model
 
-from accounts.tests.factories import UserFactory
 from shop.core.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 
 
 def test_staff_see_outbox_events_by_delivery_state_and_cannot_edit_them(client, settings):
-    staff = UserFactory(is_staff=True, is_superuser=True)
+    staff = get_user_model().objects.create_superuser("operator@example.com", "an operator's password")
     client.force_login(staff)
     OutboxEvent.objects.create(name="test.pending", payload={})
     OutboxEvent.objects.create(name="test.gave_up", payload={}, attempts=settings.OUTBOX_MAX_ATTEMPTS)
