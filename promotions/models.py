@@ -59,8 +59,16 @@ class Coupon(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(code=Upper("code")), name="coupon_code_upper_case"),
-            models.CheckConstraint(condition=~models.Q(code=""), name="coupon_code_not_empty"),
+            models.CheckConstraint(
+                condition=models.Q(code=Upper("code")),
+                name="coupon_code_upper_case",
+                violation_error_message="A coupon code is stored in capitals.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(code=""),
+                name="coupon_code_not_empty",
+                violation_error_message="A coupon needs a code.",
+            ),
             models.CheckConstraint(
                 condition=(
                     models.Q(kind="percent", value__gt=0, value__lte=100)
@@ -68,18 +76,30 @@ class Coupon(models.Model):
                     | models.Q(kind="free_shipping", value=0)
                 ),
                 name="coupon_value_fits_kind",
+                violation_error_message=(
+                    "A percentage is more than 0 and at most 100, an amount off is more than 0, "
+                    "free shipping has no value."
+                ),
             ),
-            models.CheckConstraint(condition=models.Q(min_subtotal__gte=0), name="coupon_min_subtotal_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(min_subtotal__gte=0),
+                name="coupon_min_subtotal_not_negative",
+                violation_error_message="The minimum subtotal cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=models.F("starts_at")),
                 name="coupon_ends_after_start",
+                violation_error_message="A coupon ends after it starts.",
             ),
             models.CheckConstraint(
-                condition=models.Q(max_uses__isnull=True) | models.Q(max_uses__gt=0), name="coupon_max_uses_positive"
+                condition=models.Q(max_uses__isnull=True) | models.Q(max_uses__gt=0),
+                name="coupon_max_uses_positive",
+                violation_error_message="The limit of uses is at least 1 (empty for no limit).",
             ),
             models.CheckConstraint(
                 condition=models.Q(max_uses_per_customer__isnull=True) | models.Q(max_uses_per_customer__gt=0),
                 name="coupon_max_uses_per_customer_positive",
+                violation_error_message="The limit per customer is at least 1 (empty for no limit).",
             ),
         ]
 
