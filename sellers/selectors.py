@@ -5,8 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import QuerySet, Sum
 
-from .models import Seller
+from shop.core.money import DEFAULT_CURRENCY
+
+from .models import LedgerEntry, Payout, Seller
 
 # The platform's commission when neither the seller nor the category carries a rate. The setting
 # PLATFORM_COMMISSION_RATE (from the environment) is authoritative; this is its documented default.
@@ -56,3 +59,23 @@ def commission_rate_for(*, seller: Seller, category) -> Decimal:
                 if path in rates:
                     return rates[path]
     return platform_commission_rate()
+
+
+# --- commission ledger and payouts ----------------------------------------------------------------
+
+
+def seller_balance(*, seller_id: int, currency: str = DEFAULT_CURRENCY) -> Decimal:
+    """What the platform owes the seller: sales less commission and refunds, less what was paid out.
+    Money on its way in a pending payout is still owed. Negative after a refund of paid-out sales."""
+    total = LedgerEntry.objects.filter(seller_id=seller_id, currency=currency).aggregate(total=Sum("amount"))["total"]
+    return total if total is not None else Decimal("0.00")
+
+
+def ledger_entries(*, seller_id: int) -> QuerySet[LedgerEntry]:
+    """The seller's ledger, newest first."""
+    return LedgerEntry.objects.filter(seller_id=seller_id).order_by("-created_at", "-id")
+
+
+def payouts_for_seller(*, seller_id: int) -> QuerySet[Payout]:
+    """The seller's payouts, newest first."""
+    return Payout.objects.filter(seller_id=seller_id).order_by("-created_at", "-id")

@@ -1,4 +1,5 @@
-"""Commands that change sellers: onboarding, the status a seller is in, and the seller's own profile.
+"""Commands that change sellers: onboarding, the status a seller is in, the seller's own profile,
+the commission ledger and payouts.
 
 Each raises ``django.core.exceptions.ValidationError`` keyed by field name for bad input (pages show
 it next to the field, the API answers 400 with ``fields``) and a ``SellerError`` subclass for a
@@ -8,21 +9,27 @@ request that makes no sense in the seller's current state (the API answers 409).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from payments import services as payments_services
 from shop.core.events import publish
+from shop.core.money import DEFAULT_CURRENCY, Money, to_decimal
 
 from .events import SELLER_STATUS_CHANGED
-from .models import Seller
+from .models import LedgerEntry, Payout, Seller
 
 logger = logging.getLogger(__name__)
 
@@ -192,3 +199,240 @@ def seller_profile_update(*, seller: Seller, data: dict[str, Any], iban: str = "
     seller.save(update_fields=update_fields)
     logger.info("seller %s updated its profile (%s)", seller.pk, ", ".join(sorted(update_fields)))
     return seller
+
+
+# --- commission ledger ----------------------------------------------------------------------------
+
+LEDGER_REFERENCE_MAX_LENGTH = LedgerEntry._meta.get_field("reference").max_length
+DEFAULT_PAYOUT_HOLD_DAYS = 7  # SELLER_PAYOUT_HOLD_DAYS: sales wait this long (returns, chargebacks) before payout
+
+
+class LedgerConflict(ValueError):
+    """The reference was recorded before with other amounts: a caller's bug, never a second entry."""
+
+
+def _ledger_write(*, seller_id: int, reference: str, currency: str, amounts: list[tuple[str, Decimal]]) -> None:
+    reference = (reference or "").strip()
+    if not reference or len(reference) > LEDGER_REFERENCE_MAX_LENGTH:
+        raise ValueError(f"a ledger reference has 1 to {LEDGER_REFERENCE_MAX_LENGTH} characters, not {reference!r}")
+    Money.zero(currency)  # raises ValueError for anything but an ISO 4217 code
+    entries = [
+        LedgerEntry(
+            seller_id=seller_id,
+            kind=kind,
+            amount=amount,
+            currency=currency,
+            reference=reference,
+            idempotency_key=f"{kind}:{seller_id}:{reference}",
+        )
+        for kind, amount in amounts
+        if amount  # a sale without commission writes no commission entry
+    ]
+    if not entries:
+        return
+    # ON CONFLICT DO NOTHING: a retried or concurrent recording of the same reference adds nothing
+    LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    stored = {
+        key: (amount, currency_)
+        for key, amount, currency_ in LedgerEntry.objects.filter(
+            idempotency_key__in=[entry.idempotency_key for entry in entries]
+        ).values_list("idempotency_key", "amount", "currency")
+    }
+    for entry in entries:
+        if stored.get(entry.idempotency_key) != (entry.amount, entry.currency):
+            raise LedgerConflict(
+                f"{entry.idempotency_key} is recorded as {stored.get(entry.idempotency_key)}, "
+                f"not {entry.amount} {entry.currency}"
+            )
+
+
+def _gross_and_commission(gross: Decimal, commission: Decimal) -> tuple[Decimal, Decimal]:
+    gross, commission = to_decimal(gross), to_decimal(commission)
+    if gross < 0 or commission < 0:
+        raise ValueError("gross and commission are positive amounts; the kind of entry gives the sign")
+    if commission > gross:
+        raise ValueError(f"the commission ({commission}) is more than the gross amount ({gross})")
+    return gross, commission
+
+
+def ledger_record_sale(*, seller_id: int, reference: str, gross: Decimal, commission: Decimal, currency: str) -> None:
+    """A paid sub-order (``reference``, its number): credits ``gross`` and debits ``commission``.
+
+    Idempotent by reference: recording it again writes nothing; again with other amounts raises
+    LedgerConflict. Runs in the caller's transaction when there is one (orders' payment step).
+    """
+    gross, commission = _gross_and_commission(gross, commission)
+    _ledger_write(
+        seller_id=seller_id,
+        reference=reference,
+        currency=currency,
+        amounts=[(LedgerEntry.Kind.SALE, gross), (LedgerEntry.Kind.COMMISSION, -commission)],
+    )
+    logger.info("ledger: seller %s sale %s of %s %s, commission %s", seller_id, reference, gross, currency, commission)
+
+
+def ledger_record_refund(*, seller_id: int, reference: str, gross: Decimal, commission: Decimal, currency: str) -> None:
+    """A refund (``reference`` unique per refund): debits ``gross`` and gives ``commission`` back.
+
+    Idempotent by reference, as ``ledger_record_sale``. A refund of money already paid out leaves the
+    balance negative; the next payouts net it against new sales.
+    """
+    gross, commission = _gross_and_commission(gross, commission)
+    _ledger_write(
+        seller_id=seller_id,
+        reference=reference,
+        currency=currency,
+        amounts=[(LedgerEntry.Kind.REFUND, -gross), (LedgerEntry.Kind.COMMISSION_REVERSAL, commission)],
+    )
+    logger.info(
+        "ledger: seller %s refund %s of %s %s, commission back %s", seller_id, reference, gross, currency, commission
+    )
+
+
+# --- payouts --------------------------------------------------------------------------------------
+
+
+def payout_hold() -> timedelta:
+    return timedelta(days=getattr(settings, "SELLER_PAYOUT_HOLD_DAYS", DEFAULT_PAYOUT_HOLD_DAYS))
+
+
+def payout_key(*, seller_id: int, period_end: date, currency: str) -> str:
+    """The payout's idempotency key, also its transfer's: one payout per seller and period."""
+    key = f"payout:{seller_id}:{period_end.isoformat()}"
+    return key if currency == DEFAULT_CURRENCY else f"{key}:{currency}"
+
+
+def payouts_run(*, now: datetime | None = None, progress: Callable[[Payout], None] | None = None) -> list[Payout]:
+    """Pay every seller its balance (beat, every two weeks; ``manage.py run_payouts``).
+
+    For each approved seller with a payout account and a positive sum of entries not yet in a
+    payout (credits older than SELLER_PAYOUT_HOLD_DAYS, debits whatever their age), one Payout keyed
+    ``payout:<seller>:<period_end>`` carries those entries; then payments.transfer_create sends it
+    with that key and the payout becomes paid or failed (a transfer with no answer yet stays
+    pending). Payouts left pending by an earlier run are asked about first, with their own key.
+
+    Rerunning, or running twice at once, never pays twice: the seller's row is locked while its
+    payout is made, the key is unique, and the transfer is idempotent by that key. Returns the
+    payouts this run made or settled; ``progress`` is called with each as it is done.
+    """
+    now = now or timezone.now()
+    report = progress or (lambda payout: None)
+    touched = payouts_settle_pending()
+    for payout in touched:
+        report(payout)
+    cutoff = now - payout_hold()
+    period_end = timezone.localdate(cutoff)
+    due = (
+        LedgerEntry.objects.filter(payout__isnull=True, created_at__lte=cutoff)
+        .exclude(kind=LedgerEntry.Kind.PAYOUT)
+        .values_list("seller_id", "currency")
+        .distinct()
+        .order_by("seller_id", "currency")
+    )
+    for seller_id, currency in list(due):
+        payout = _payout_create(seller_id=seller_id, currency=currency, cutoff=cutoff, period_end=period_end)
+        if payout is not None:
+            payout = _payout_send(payout)
+            touched.append(payout)
+            report(payout)
+    return touched
+
+
+def payouts_settle_pending() -> list[Payout]:
+    """Ask again, with the same key, about each payout whose transfer had no outcome yet."""
+    return [
+        _payout_send(payout)
+        for payout in Payout.objects.filter(status=Payout.Status.PENDING)
+        .order_by("created_at")
+        .select_related("seller")
+    ]
+
+
+def _payout_create(*, seller_id: int, currency: str, cutoff: datetime, period_end: date) -> Payout | None:
+    key = payout_key(seller_id=seller_id, period_end=period_end, currency=currency)
+    with transaction.atomic():
+        # one payout run per seller at a time: a second run waits here, then finds the key taken
+        seller = Seller.objects.select_for_update().get(pk=seller_id)
+        if Payout.objects.filter(idempotency_key=key).exists():
+            return None
+        if seller.status != Seller.Status.APPROVED:
+            logger.info("payouts: seller %s is %s: payout held", seller_id, seller.status)
+            return None
+        if not seller.payout_provider_ref:
+            logger.warning("payouts: seller %s has no payout account at the provider: payout held", seller_id)
+            return None
+        entries = list(
+            LedgerEntry.objects.filter(seller_id=seller_id, currency=currency, payout__isnull=True)
+            .exclude(kind=LedgerEntry.Kind.PAYOUT)
+            # credits wait out the hold (returns, chargebacks); debits count at once
+            .filter(Q(created_at__lte=cutoff) | Q(amount__lt=0))
+            .values_list("pk", "amount", "created_at")
+        )
+        amount = sum((entry_amount for _, entry_amount, _ in entries), Decimal("0.00"))
+        if amount <= 0:
+            return None
+        period_start = min(min(timezone.localdate(created) for _, _, created in entries), period_end)
+        payout = Payout.objects.create(
+            seller=seller,
+            amount=amount,
+            currency=currency,
+            period_start=period_start,
+            period_end=period_end,
+            idempotency_key=key,
+            destination=seller.payout_provider_ref,
+        )
+        LedgerEntry.objects.filter(pk__in=[pk for pk, _, _ in entries]).update(payout=payout)
+    logger.info("payouts: %s of %s %s to seller %s created", key, amount, currency, seller_id)
+    return payout
+
+
+def _payout_send(payout: Payout) -> Payout:
+    """Send the payout's transfer (or learn its outcome: the key makes it the same transfer) and
+    record the outcome. Called outside any transaction: the gateway call holds no lock."""
+    try:
+        outcome = payments_services.transfer_create(
+            idempotency_key=payout.idempotency_key,
+            destination=payout.destination,
+            amount=payout.amount,
+            currency=payout.currency,
+        )
+    except payments_services.IdempotencyKeyReused:
+        # another transfer holds this key: an operator must look; sending anything would risk paying twice
+        logger.error("payouts: %s: the provider knows this key for another transfer; left pending", payout)
+        return payout
+    except ValueError as exc:  # the provider refuses the destination: the seller must fix its account
+        logger.warning("payouts: %s refused: %s", payout.idempotency_key, exc)
+        return _payout_settle(payout_id=payout.pk, status="failed", transfer_reference="")
+    except Exception:
+        logger.exception("payouts: %s: transfer not sent; the next run tries again with the same key", payout)
+        return payout
+    return _payout_settle(payout_id=payout.pk, status=outcome.status, transfer_reference=str(outcome.transfer_id))
+
+
+def _payout_settle(*, payout_id: int, status: str, transfer_reference: str) -> Payout:
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().select_related("seller").get(pk=payout_id)
+        if payout.status != Payout.Status.PENDING:  # a concurrent run settled it first
+            return payout
+        payout.transfer_reference = transfer_reference or payout.transfer_reference
+        if status == "succeeded":
+            payout.status = Payout.Status.PAID
+            payout.paid_at = timezone.now()
+            LedgerEntry.objects.get_or_create(
+                idempotency_key=payout.idempotency_key,
+                defaults={
+                    "seller_id": payout.seller_id,
+                    "kind": LedgerEntry.Kind.PAYOUT,
+                    "amount": -payout.amount,
+                    "currency": payout.currency,
+                    "reference": payout.idempotency_key,
+                    "payout": payout,
+                },
+            )
+        elif status == "failed":
+            payout.status = Payout.Status.FAILED
+            # its entries go back to the balance and into the next period's payout
+            LedgerEntry.objects.filter(payout=payout).update(payout=None)
+        payout.save(update_fields=["status", "paid_at", "transfer_reference"])
+    logger.info("payouts: %s is %s", payout.idempotency_key, payout.status)
+    return payout
