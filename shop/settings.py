@@ -335,6 +335,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.tasks.flash_sale_reconcile_task",
         "schedule": timedelta(minutes=1),
     },
+    "payments-reconcile": {  # payments left unknown by a timeout are settled by asking the gateway
+        "task": "payments.tasks.payments_reconcile_task",
+        "schedule": timedelta(minutes=1),
+    },
     "outbox-prune": {
         "task": "shop.core.tasks.outbox_prune_task",
         "schedule": crontab(hour=3, minute=17),
@@ -343,6 +347,28 @@ CELERY_BEAT_SCHEDULE = {
 OUTBOX_REDELIVER_AFTER = timedelta(seconds=20)  # a relay that has not run by then probably never will
 OUTBOX_MAX_ATTEMPTS = 20  # then the event waits for an operator (admin lists it as failed)
 OUTBOX_KEEP_DELIVERED = timedelta(days=14)
+
+# --- payments -----------------------------------------------------------------------------------
+
+# Gateways tried in this order for each charge (failover on a gateway error): sandbox, stripe, adyen.
+PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["sandbox"])
+PAYMENT_PAYOUT_GATEWAY = env.str("PAYMENT_PAYOUT_GATEWAY", default="sandbox")  # seller transfers
+PAYMENT_GATEWAY_TIMEOUT = env.float("PAYMENT_GATEWAY_TIMEOUT", default=10.0)  # seconds; then the outcome is unknown
+PAYMENT_RECONCILE_AFTER = env.int("PAYMENT_RECONCILE_AFTER", default=60)  # seconds an intent stays open first
+# Circuit breaker per gateway: open when, over the last one or two windows, at least MIN_CALLS calls
+# were made and ERROR_RATE of them failed; skip the gateway for COOLDOWN seconds, then let one probe in.
+PAYMENT_BREAKER_WINDOW = env.int("PAYMENT_BREAKER_WINDOW", default=60)
+PAYMENT_BREAKER_MIN_CALLS = env.int("PAYMENT_BREAKER_MIN_CALLS", default=5)
+PAYMENT_BREAKER_ERROR_RATE = env.float("PAYMENT_BREAKER_ERROR_RATE", default=0.5)
+PAYMENT_BREAKER_COOLDOWN = env.int("PAYMENT_BREAKER_COOLDOWN", default=30)
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+ADYEN_API_KEY = env.str("ADYEN_API_KEY", default="")
+ADYEN_MERCHANT_ACCOUNT = env.str("ADYEN_MERCHANT_ACCOUNT", default="")
+ADYEN_ENVIRONMENT = env.str("ADYEN_ENVIRONMENT", default="test")  # or "live" with ADYEN_LIVE_ENDPOINT_PREFIX
+ADYEN_LIVE_ENDPOINT_PREFIX = env.str("ADYEN_LIVE_ENDPOINT_PREFIX", default="")
+ADYEN_CHECKOUT_URL = env.str("ADYEN_CHECKOUT_URL", default="")  # replaces the SDK's Checkout API base URL
 
 # --- inventory ----------------------------------------------------------------------------------
 
