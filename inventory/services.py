@@ -545,3 +545,49 @@ def _after_commit_reconcile(skus: list[str]) -> None:
 
     if skus:
         transaction.on_commit(reconcile)
+
+
+# --- for orders: holding a reservation while a payment is in flight, restocking cancelled sales ---
+
+
+@transaction.atomic
+def reservation_extend(*, reservation_id: int, expires_at) -> Reservation:
+    """Hold a reservation at least until ``expires_at`` (a payment is in flight and its outcome may
+    come late: the units must not go back on sale meanwhile). Never shortens; a reservation that is
+    no longer held is returned as it is (``reservation_commit`` can still take its units back)."""
+    reservation = _lock_reservation(reservation_id)
+    if reservation.status == Reservation.Status.HELD and reservation.expires_at < expires_at:
+        reservation.expires_at = expires_at
+        reservation.save(update_fields=["expires_at", "updated_at"])
+    return reservation
+
+
+RESTOCK_KEY_MARK = " #"  # the reason of a restock movement ends with " #<key>": how a repeat is recognised
+
+
+@transaction.atomic
+def stock_restock(*, lines: Sequence[tuple[str, int]], reason: str, key: str) -> list[Stock]:
+    """Put sold units back on hand (a cancelled sub-order whose goods never left the seller), one
+    StockMovement per SKU whose reason ends with ``#<key>``. Idempotent on ``key`` (for example
+    ``"sub-order:12:cancel"``): a second call finds the movements of the first under the rows' locks
+    and changes nothing. SKUs whose stock record was deleted since are skipped."""
+    key = _clean_key(key)
+    wanted = _sum_per_sku(lines)
+    full_reason = f"{_clean_reason(reason)}{RESTOCK_KEY_MARK}{key}"[:REASON_MAX_LENGTH]
+    stocks = _lock_stocks(sku__in=list(wanted))
+    if StockMovement.objects.filter(stock__in=stocks, reason=full_reason).exists():
+        return stocks
+    movements = []
+    now = timezone.now()
+    for stock in stocks:
+        quantity = wanted[stock.sku]
+        if stock.on_hand + quantity > MAX_ON_HAND:
+            raise ValidationError({"lines": [f"{stock.sku}: there can be at most {MAX_ON_HAND:,} units on hand."]})
+        Stock.objects.filter(pk=stock.pk).update(on_hand=F("on_hand") + quantity, updated_at=now)
+        stock.on_hand += quantity
+        movements.append(StockMovement(stock=stock, delta=quantity, on_hand_after=stock.on_hand, reason=full_reason))
+        _stock_changed(stock)
+    StockMovement.objects.bulk_create(movements)
+    if any(stock.flash_sale for stock in stocks):
+        _after_commit_reconcile([stock.sku for stock in stocks if stock.flash_sale])
+    return stocks

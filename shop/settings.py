@@ -339,6 +339,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.payments_reconcile_task",
         "schedule": timedelta(minutes=1),
     },
+    "orders-checkouts-expire": {  # unpaid checkouts past their time: stock and coupon use released
+        "task": "orders.tasks.checkouts_expire_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "orders-resume": {  # payments a dead worker or a lost answer left in flight; refunds not yet issued
+        "task": "orders.tasks.orders_resume_task",
+        "schedule": timedelta(minutes=1),
+    },
     "outbox-prune": {
         "task": "shop.core.tasks.outbox_prune_task",
         "schedule": crontab(hour=3, minute=17),
@@ -380,6 +388,19 @@ CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=20)
 CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)
 # Carts of business buyers, or worth at least this much, are also written through to PostgreSQL.
 CART_DURABLE_MIN_VALUE = Decimal(env.str("CART_DURABLE_MIN_VALUE", default="500.00"))
+
+# --- orders -------------------------------------------------------------------------------------
+
+# How long a checkout holds its stock for the buyer to pay (its reservation's TTL).
+CHECKOUT_TTL = timedelta(
+    minutes=env.int("CHECKOUT_TTL_MINUTES", default=INVENTORY_RESERVATION_TTL // timedelta(minutes=1))
+)
+# A payment in flight longer than this is settled by orders_resume (asking the gateway, never charging).
+CHECKOUT_PAYMENT_STALE_AFTER = timedelta(seconds=env.int("CHECKOUT_PAYMENT_STALE_AFTER_SECONDS", default=120))
+# Stock of a checkout whose payment is in flight or unknown stays held this long (extended while unknown).
+CHECKOUT_PAYMENT_HOLD = timedelta(minutes=env.int("CHECKOUT_PAYMENT_HOLD_MINUTES", default=30))
+# The tax calculator (orders/tax.py): rule-based by default; a tax service's adapter plugs in here.
+TAX_CALCULATOR = env.str("TAX_CALCULATOR", default="orders.tax.RuleBasedTax")
 
 # --- search -------------------------------------------------------------------------------------
 
