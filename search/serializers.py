@@ -67,6 +67,9 @@ class SearchResultSerializer(serializers.Serializer):
     results = SearchHitSerializer(many=True)
     facets = FacetsSerializer()
     suggestion = serializers.CharField(allow_null=True, help_text="The corrected query that was searched.")
+    relaxed = serializers.BooleanField(
+        help_text="Too few products matched every word: the results match any of them, those matching more words first."
+    )
 
 
 class SuggestionsSerializer(serializers.Serializer):

@@ -89,6 +89,8 @@ class SearchResult:
     results: list[Hit]
     facets: Facets
     suggestion: str | None = None  # the corrected query that was searched, when the query looked misspelt
+    # Too few products matched every word: these match any of them, those matching more words first.
+    relaxed: bool = False
     query: SearchQuery | None = None
 
 

@@ -8,6 +8,14 @@ is ``simple`` (lower-casing, no stemming and no stop words): product titles mix 
 names and model numbers that an English stemmer mangles, the prefix match covers most plural forms,
 and the vocabulary for typo correction is then made of real words.
 
+"Any word" fallback. A query of several plain words (no quotes, ``or`` or ``-word``) that finds fewer
+than ``RELAXED_BELOW`` products with every word (``settings.SEARCH_RELAXED_BELOW``) is searched again
+with any of its words, and the result says so (``relaxed``). Products matching more of the words come
+first; among those matching as many, the ones matching the rarer words (the vocabulary's document
+frequencies: "headphones" says more than "compact"), then the usual ranking or the chosen sort. So the
+products matching every word keep the top of the page, and "nordic headphones" goes on with other
+headphones rather than with everything Nordic makes.
+
 Typo tolerance. A query word that is not in the vocabulary (and, for the last word, is not the start
 of a word either) is replaced by its likeliest correction from the symmetric-delete index
 (``search.spelling``); the corrected query is searched and returned as the ``suggestion``.
@@ -32,9 +40,11 @@ and the non-facet filters; when there are more, the counts are flagged approxima
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +52,18 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery as PgSearchQuery
 from django.contrib.postgres.search import SearchRank
 from django.core.cache import cache
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 
 from catalog.models import PATH_SEPARATOR, Brand, Category
@@ -80,16 +101,22 @@ RATING_BUCKETS = (4, 3, 2, 1)
 POPULAR_QUERIES_CACHE_KEY = "search:popular-queries:v1"
 POPULAR_QUERIES_TTL = 60  # seconds: new favourites show up within a minute, Redis absorbs every keystroke
 POPULAR_QUERIES_CACHED = 1_000  # the most frequent queries, filtered by prefix in Python
+RELAXED_BELOW = 10  # fewer matches of every word than a first page: top it up with "any word" matches
 SUGGESTION_MIN_PREFIX = 2  # one letter matches a good part of the index: only popular queries then
 
 _WORD = re.compile(r"[^\W_]+")
 # The last word of a query still being typed: after a space or at the start, not negated or quoted.
 _LAST_WORD = re.compile(r"(?:^|\s)([^\W_]+)$")
 _OPERATOR_WORDS = {"or"}  # websearch_to_tsquery syntax, never corrected or completed
+_PLAIN_QUERY = re.compile(r"[^\W_]+(?:\s+[^\W_]+)*")  # words only: what the "any word" fallback relaxes
 
 
 def ranking() -> dict[str, Any]:
     return {**DEFAULT_RANKING, **getattr(settings, "SEARCH_RANKING", {})}
+
+
+def relaxed_below() -> int:
+    return int(getattr(settings, "SEARCH_RELAXED_BELOW", RELAXED_BELOW))
 
 
 def _split_last_word(q: str) -> tuple[str, str]:
@@ -117,6 +144,65 @@ def _text_query(q: str) -> PgSearchQuery | None:
     for part in parts[1:]:
         query = query & part
     return query
+
+
+@dataclass(frozen=True)
+class AnyWord:
+    """The "any word" form of a plain query of several words: the tsquery matching any of them, and
+    one (tsquery text, weight) per word for ranking by the words a document matches."""
+
+    text: PgSearchQuery
+    words: tuple[tuple[str, float], ...]
+
+
+def _any_word_query(q: str) -> AnyWord | None:
+    """``AnyWord`` for a query of two or more plain words, else None (a phrase, ``or`` or ``-word``
+    says exactly what the buyer wants)."""
+    if not _PLAIN_QUERY.fullmatch(q.strip()):
+        return None
+    words = list(dict.fromkeys(word.lower() for word in _WORD.findall(q)))
+    if len(words) < 2 or _OPERATOR_WORDS & set(words):
+        return None
+    _, last = _split_last_word(q)
+    raws = [f"({word} | {word}:*AB)" if word == last else word for word in words]
+    frequencies = dict(SearchTerm.objects.filter(term__in=words).values_list("term", "frequency"))
+    if last and not frequencies.get(last):
+        # a word still being typed: as common as the commonest word it completes to
+        frequencies[last] = _term_completions_frequency(last)
+    # a rarer word is worth more: -ln(frequency), shifted so every weight is positive (the ordering
+    # among documents matching as many words does not depend on the shift)
+    top = max([1, *frequencies.values()])
+    weights = [math.log((1 + top) / (1 + frequencies.get(word, 0))) + 1 for word in words]
+    text = PgSearchQuery(" | ".join(raws), config=CONFIG, search_type="raw")
+    return AnyWord(text, tuple(zip(raws, weights, strict=True)))
+
+
+def _term_completions_frequency(prefix: str) -> int:
+    return (
+        SearchTerm.objects.filter(term__startswith=prefix)
+        .order_by("-frequency")
+        .values_list("frequency", flat=True)
+        .first()
+        or 0
+    )
+
+
+def _word_matches(any_word: AnyWord) -> tuple[RawSQL, RawSQL]:
+    """How many of the words a document matches, and the sum of their weights."""
+    cases = " + ".join("(document @@ to_tsquery(%s::regconfig, %s))::int" for _ in any_word.words)
+    weighted = " + ".join(
+        "CASE WHEN document @@ to_tsquery(%s::regconfig, %s) THEN %s ELSE 0 END" for _ in any_word.words
+    )
+    count_params: list[Any] = []
+    weight_params: list[Any] = []
+    for raw, weight in any_word.words:
+        count_params += [CONFIG, raw]
+        weight_params += [CONFIG, raw, weight]
+    return (
+        # the SQL is placeholders only: every word and weight goes as a parameter
+        RawSQL(f"({cases})", count_params, output_field=IntegerField()),  # noqa: S611
+        RawSQL(f"({weighted})", weight_params, output_field=FloatField()),  # noqa: S611
+    )
 
 
 def correct_query(q: str) -> str | None:
@@ -188,13 +274,22 @@ def _base(query: SearchQuery, text: PgSearchQuery | None) -> QuerySet[SearchDocu
     return documents
 
 
-def _ordered(documents: QuerySet[SearchDocument], sort: Sort, text: PgSearchQuery | None) -> QuerySet:
+def _ordered(
+    documents: QuerySet[SearchDocument], sort: Sort, text: PgSearchQuery | None, any_word: AnyWord | None = None
+) -> QuerySet:
+    """The documents in the order of ``sort``; in a relaxed search, those matching more of the words
+    (and rarer ones) first, then in that order."""
+    first: list[str] = []
+    if any_word is not None:
+        matched, weight = _word_matches(any_word)
+        documents = documents.annotate(words_matched=matched, words_weight=weight)
+        first = ["-words_matched", "-words_weight"]
     if sort is Sort.PRICE_ASC:
-        return documents.order_by("price", "product_id")
+        return documents.order_by(*first, "price", "product_id")
     if sort is Sort.PRICE_DESC:
-        return documents.order_by("-price", "-product_id")
+        return documents.order_by(*first, "-price", "-product_id")
     if sort is Sort.NEWEST:
-        return documents.order_by("-created_at", "-product_id")
+        return documents.order_by(*first, "-created_at", "-product_id")
     weights = ranking()
     boost = _boost(weights)
     if text is None:
@@ -206,38 +301,54 @@ def _ordered(documents: QuerySet[SearchDocument], sort: Sort, text: PgSearchQuer
         score = ExpressionWrapper(rank * boost, output_field=FloatField())
     documents = documents.annotate(score=score)
     if sort is Sort.RATING:
-        return documents.order_by("-rating", "-score", "-product_id")
-    return documents.order_by("-score", "-product_id")
+        return documents.order_by(*first, "-rating", "-score", "-product_id")
+    return documents.order_by(*first, "-score", "-product_id")
 
 
 class PostgresBackend(SearchBackend):
     def search(self, query: SearchQuery) -> SearchResult:
         suggestion = correct_query(query.q) if query.q.strip() else None
-        text = _text_query(suggestion or query.q)
+        searched = suggestion or query.q
+        text = _text_query(searched)
         base = _base(query, text)
         filters = _facet_filters(query)
         matching = base.filter(*filters.values())
 
         count = matching.order_by()[: COUNT_CAP + 1].count()
+        any_word = _any_word_query(searched) if text is not None and count < relaxed_below() else None
+        if any_word is not None:
+            relaxed_base = _base(query, any_word.text)
+            relaxed_matching = relaxed_base.filter(*filters.values())
+            relaxed_count = relaxed_matching.order_by()[: COUNT_CAP + 1].count()
+            if relaxed_count > count:
+                text, base, matching, count = any_word.text, relaxed_base, relaxed_matching, relaxed_count
+            else:
+                any_word = None
         offset = (query.page - 1) * query.page_size
-        rows = _ordered(matching, query.sort, text).values(
+        rows = _ordered(matching, query.sort, text, any_word).values(
             "product_id", "slug", "title", "brand", "price", "currency", "rating", "in_stock", "seller_id", "image"
         )[offset : offset + query.page_size]
         return SearchResult(
             count=min(count, COUNT_CAP),
             count_is_capped=count > COUNT_CAP,
             results=[Hit(**row) for row in rows],
-            facets=self._facets(query, base, filters, text),
+            facets=self._facets(query, base, filters, text, any_word),
             suggestion=suggestion,
+            relaxed=any_word is not None,
             query=query,
         )
 
     def _facets(
-        self, query: SearchQuery, base: QuerySet[SearchDocument], filters: dict[str, Q], text: PgSearchQuery | None
+        self,
+        query: SearchQuery,
+        base: QuerySet[SearchDocument],
+        filters: dict[str, Q],
+        text: PgSearchQuery | None,
+        any_word: AnyWord | None = None,
     ) -> Facets:
         """All four disjunctive facets from one read of the best ``FACET_SAMPLE`` base matches."""
         sample = list(
-            _ordered(base, query.sort, text)
+            _ordered(base, query.sort, text, any_word)
             .annotate(
                 **{f"in_{name}": _flag(condition) for name, condition in filters.items()},
             )
