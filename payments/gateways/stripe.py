@@ -55,6 +55,16 @@ _REFUND_STATUS = {
 }
 
 
+def _get(obj: Any, key: str) -> Any:
+    """A field of a StripeObject (or dict), None when absent; StripeObjects are not dicts in this SDK."""
+    if obj is None:
+        return None
+    try:
+        return obj[key]
+    except (KeyError, TypeError):
+        return None
+
+
 class WebhookInvalid(ValueError):
     """The webhook's signature does not verify, or its body is not an event."""
 
@@ -146,20 +156,19 @@ class StripeGateway(Gateway):
         status = _INTENT_STATUS.get(intent.status, "processing")
         decline_code = message = ""
         if status == "declined":
-            error = intent.get("last_payment_error") or {}
-            decline_code = error.get("decline_code") or error.get("code") or intent.status
-            message = error.get("message") or "The payment was declined."
+            error = _get(intent, "last_payment_error")
+            decline_code = _get(error, "decline_code") or _get(error, "code") or intent.status
+            message = _get(error, "message") or "The payment was declined."
         return ChargeResult(
             status=status, reference=intent.id, decline_code=decline_code, message=redact(message), http_status=200
         )
 
     def _declined(self, exc: stripe.StripeError) -> ChargeResult:
         error = exc.error
-        intent = getattr(error, "payment_intent", None) if error is not None else None
-        decline_code = (getattr(error, "decline_code", None) if error is not None else None) or exc.code or "declined"
+        decline_code = _get(error, "decline_code") or exc.code or "declined"
         return ChargeResult(
             status="declined",
-            reference=intent.get("id", "") if intent else "",
+            reference=_get(_get(error, "payment_intent"), "id") or "",
             decline_code=redact(decline_code, 60),
             message=redact(exc.user_message or "The payment was declined."),
             http_status=exc.http_status,

@@ -15,7 +15,7 @@ from shop.core.models import OutboxEvent
 pytestmark = pytest.mark.django_db
 
 
-def charge(key="pay-1", token="tok_visa", amount="42.50", **kwargs):
+def charge(key="pay-1", token="tok_visa", amount="42.50", **kwargs):  # noqa: S107
     return services.payment_charge(
         idempotency_key=key, reference=kwargs.pop("reference", "ORDER-1"), amount=Decimal(amount),
         currency=kwargs.pop("currency", "EUR"), token=token, **kwargs,
