@@ -1,5 +1,5 @@
-"""Staff admin for sellers (review, approve, reject, suspend, reinstate) and, on the seller site,
-the seller's own store profile."""
+"""Staff admin for sellers (review, approve, reject, suspend, reinstate), the commission ledger and
+payouts; on the seller site, the seller's own store profile, ledger and payouts (read-only)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from . import services
-from .admin_site import SellerScopedAdminMixin, seller_admin_site
+from shop.core.admin import ReadOnlyAdminMixin
+from shop.core.money import DEFAULT_CURRENCY
+
+from . import selectors, services
+from .admin_site import SellerScopedAdminMixin, SellerScopedInlineMixin, seller_admin_site
 from .forms import SellerProfileForm, StaffSellerForm
-from .models import Seller, StoreProfile
+from .models import LedgerEntry, Payout, Seller, StoreProfile
 
 # Neither admin ever shows a posted IBAN back, and Django's error reports leave it out.
 _sensitive_iban = method_decorator(sensitive_post_parameters("iban"))
@@ -153,3 +156,101 @@ class StoreProfileAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
     def response_change(self, request, obj):
         self.message_user(request, "Your store profile is saved.", messages.SUCCESS)
         return HttpResponseRedirect(request.path)
+
+
+# --- commission ledger and payouts: written by orders and the payout run, only read here -----------
+
+
+class _LedgerEntryAdminBase(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "signed_amount", "currency", "reference", "payout"]
+    list_filter = ["kind"]
+    search_fields = ["reference"]
+    date_hierarchy = "created_at"
+    fields = ["created_at", "kind", "amount", "currency", "reference", "payout"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description="Amount", ordering="amount")
+    def signed_amount(self, obj: LedgerEntry) -> str:
+        return f"{obj.amount:+.2f}"
+
+
+class _PayoutAdminBase(admin.ModelAdmin):
+    list_display = ["created_at", "amount", "currency", "period_start", "period_end", "status", "paid_at"]
+    list_filter = ["status"]
+    date_hierarchy = "created_at"
+    fields = [
+        "amount",
+        "currency",
+        "period_start",
+        "period_end",
+        "status",
+        "created_at",
+        "paid_at",
+        "transfer_reference",
+    ]
+    readonly_fields = fields
+
+
+class PayoutEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = LedgerEntry
+    fields = ["created_at", "kind", "amount", "currency", "reference"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdminMixin, _LedgerEntryAdminBase):
+    list_display = ["created_at", "seller", "kind", "signed_amount", "currency", "reference", "payout"]
+    list_filter = ["kind", "seller"]
+    search_fields = ["reference", "idempotency_key", "seller__store_name"]
+    list_select_related = ["seller", "payout"]
+    fields = ["seller", *_LedgerEntryAdminBase.fields, "idempotency_key"]
+    readonly_fields = fields
+
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyAdminMixin, _PayoutAdminBase):
+    list_display = ["created_at", "seller", *_PayoutAdminBase.list_display[1:]]
+    list_filter = ["status", "seller"]
+    search_fields = ["seller__store_name", "idempotency_key", "transfer_reference"]
+    list_select_related = ["seller"]
+    fields = ["seller", *_PayoutAdminBase.fields, "idempotency_key", "destination"]
+    readonly_fields = fields
+    inlines = [PayoutEntryInline]
+
+
+@admin.register(LedgerEntry, site=seller_admin_site)
+class SellerLedgerEntryAdmin(SellerScopedAdminMixin, _LedgerEntryAdminBase):
+    """The seller's own ledger, read-only, with its balance above the list."""
+
+    seller_field = "seller"
+    seller_can_add = seller_can_change = seller_can_delete = False
+
+    def changelist_view(self, request, extra_context=None):
+        balance = selectors.seller_balance(seller_id=self.get_seller(request).pk)
+        title = f"Your ledger: balance {balance:.2f} {DEFAULT_CURRENCY}"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+
+class SellerPayoutEntryInline(SellerScopedInlineMixin, PayoutEntryInline):
+    seller_field = "seller"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Payout, site=seller_admin_site)
+class SellerPayoutAdmin(SellerScopedAdminMixin, _PayoutAdminBase):
+    """The seller's own payouts and the entries each one paid, read-only."""
+
+    seller_field = "seller"
+    seller_can_add = seller_can_change = seller_can_delete = False
+    inlines = [SellerPayoutEntryInline]

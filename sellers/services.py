@@ -207,6 +207,10 @@ LEDGER_REFERENCE_MAX_LENGTH = LedgerEntry._meta.get_field("reference").max_lengt
 DEFAULT_PAYOUT_HOLD_DAYS = 7  # SELLER_PAYOUT_HOLD_DAYS: sales wait this long (returns, chargebacks) before payout
 
 
+# a refund and its commission reversal: recorded together, netted into the next payout at once
+REFUND_KINDS = (LedgerEntry.Kind.REFUND, LedgerEntry.Kind.COMMISSION_REVERSAL)
+
+
 class LedgerConflict(ValueError):
     """The reference was recorded before with other amounts: a caller's bug, never a second entry."""
 
@@ -306,10 +310,11 @@ def payouts_run(*, now: datetime | None = None, progress: Callable[[Payout], Non
     """Pay every seller its balance (beat, every two weeks; ``manage.py run_payouts``).
 
     For each approved seller with a payout account and a positive sum of entries not yet in a
-    payout (credits older than SELLER_PAYOUT_HOLD_DAYS, debits whatever their age), one Payout keyed
-    ``payout:<seller>:<period_end>`` carries those entries; then payments.transfer_create sends it
-    with that key and the payout becomes paid or failed (a transfer with no answer yet stays
-    pending). Payouts left pending by an earlier run are asked about first, with their own key.
+    payout (sales and commissions older than SELLER_PAYOUT_HOLD_DAYS, refunds whatever their age),
+    one Payout keyed ``payout:<seller>:<period_end>`` carries those entries; then
+    payments.transfer_create sends it with that key and the payout becomes paid or failed (a
+    transfer with no answer yet stays pending). Payouts left pending by an earlier run are asked
+    about first, with their own key.
 
     Rerunning, or running twice at once, never pays twice: the seller's row is locked while its
     payout is made, the key is unique, and the transfer is idempotent by that key. Returns the
@@ -364,8 +369,9 @@ def _payout_create(*, seller_id: int, currency: str, cutoff: datetime, period_en
         entries = list(
             LedgerEntry.objects.filter(seller_id=seller_id, currency=currency, payout__isnull=True)
             .exclude(kind=LedgerEntry.Kind.PAYOUT)
-            # credits wait out the hold (returns, chargebacks); debits count at once
-            .filter(Q(created_at__lte=cutoff) | Q(amount__lt=0))
+            # sales (and their commission) wait out the hold, for returns and chargebacks; refunds
+            # count at once, so money already given back to a buyer is never paid out
+            .filter(Q(created_at__lte=cutoff) | Q(kind__in=REFUND_KINDS))
             .values_list("pk", "amount", "created_at")
         )
         amount = sum((entry_amount for _, entry_amount, _ in entries), Decimal("0.00"))
