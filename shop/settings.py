@@ -59,6 +59,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # 10% unless the seller's or the category's rate says otherwise (sellers.selectors.commission_rate_for)
 PLATFORM_COMMISSION_RATE = Decimal(env.str("PLATFORM_COMMISSION_RATE", default="0.10"))
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
+# Sales wait this long (returns, chargebacks) before they are paid out to the seller (sellers.services.payouts_run)
+SELLER_PAYOUT_HOLD_DAYS = env.int("SELLER_PAYOUT_HOLD_DAYS", default=7)
 
 # --- applications -----------------------------------------------------------------------------
 
@@ -254,6 +256,7 @@ RATE_LIMITS = {
     "email_verification": env.str("RATE_LIMIT_EMAIL_VERIFICATION", default="5/h"),  # "send the link again"
     "cart_add": env.str("RATE_LIMIT_CART_ADD", default="60/m"),  # per signed-in buyer (or guest cart)
     "cart_add_ip": env.str("RATE_LIMIT_CART_ADD_IP", default="120/m"),  # per client address
+    "review_create": env.str("RATE_LIMIT_REVIEW_CREATE", default="10/h"),  # reviews written per buyer
 }
 RATELIMIT_ENABLE = RATE_LIMITS_ENABLED
 RATELIMIT_USE_CACHE = "default"
@@ -339,6 +342,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.payments_reconcile_task",
         "schedule": timedelta(minutes=1),
     },
+    "reviews-photos-process-pending": {  # review photos whose processing task was lost
+        "task": "reviews.tasks.review_photos_process_pending_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "reviews-seller-ratings-refresh": {  # fulfilment speed changes as orders ship, without a review
+        "task": "reviews.tasks.seller_ratings_refresh_all_task",
+        "schedule": crontab(hour=4, minute=7),
+    },
     "orders-checkouts-expire": {  # unpaid checkouts past their time: stock and coupon use released
         "task": "orders.tasks.checkouts_expire_task",
         "schedule": timedelta(minutes=1),
@@ -346,6 +357,14 @@ CELERY_BEAT_SCHEDULE = {
     "orders-resume": {  # payments a dead worker or a lost answer left in flight; refunds not yet issued
         "task": "orders.tasks.orders_resume_task",
         "schedule": timedelta(minutes=1),
+    },
+    "sellers-payouts-run": {  # each seller's balance past the hold, paid every two weeks
+        "task": "sellers.tasks.sellers_payouts_run_task",
+        "schedule": timedelta(days=14),
+    },
+    "sellers-payouts-settle-pending": {  # payouts whose transfer had no answer yet
+        "task": "sellers.tasks.sellers_payouts_settle_pending_task",
+        "schedule": timedelta(hours=1),
     },
     "outbox-prune": {
         "task": "shop.core.tasks.outbox_prune_task",
@@ -381,6 +400,8 @@ ADYEN_CHECKOUT_URL = env.str("ADYEN_CHECKOUT_URL", default="")  # replaces the S
 # --- inventory ----------------------------------------------------------------------------------
 
 INVENTORY_RESERVATION_TTL = timedelta(minutes=env.int("INVENTORY_RESERVATION_TTL_MINUTES", default=10))
+# Pages show stock from a write-through Redis copy; this bounds how long an entry lives unrefreshed.
+INVENTORY_AVAILABILITY_CACHE_TTL = env.int("INVENTORY_AVAILABILITY_CACHE_TTL", default=300)
 
 # --- cart ---------------------------------------------------------------------------------------
 
@@ -388,6 +409,12 @@ CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=20)
 CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)
 # Carts of business buyers, or worth at least this much, are also written through to PostgreSQL.
 CART_DURABLE_MIN_VALUE = Decimal(env.str("CART_DURABLE_MIN_VALUE", default="500.00"))
+
+# --- reviews ------------------------------------------------------------------------------------
+
+# Whole words that hold a review for a moderator instead of publishing it (reviews.moderation),
+# besides links and repeated text. Spam vocabulary by default; operators add their own.
+REVIEWS_BANNED_WORDS = env.list("REVIEWS_BANNED_WORDS", default=["viagra", "cialis", "casino", "escort", "porn"])
 
 # --- orders -------------------------------------------------------------------------------------
 
@@ -428,8 +455,12 @@ SEARCH_RANKING = {
     "sales_velocity": 0.3,
     "views": 0.05,
     "rating": 0.3,
+    "seller_rating": 0.1,  # the seller's rating (reviews): a small lift for well-rated sellers
     "sponsored": 1.5,
 }
+# A query of several words that finds fewer products than this with every word is searched again with
+# any of them (those matching more words first), and the page says so.
+SEARCH_RELAXED_BELOW = env.int("SEARCH_RELAXED_BELOW", default=10)
 
 # --- static, media, email ---------------------------------------------------------------------
 
