@@ -119,8 +119,17 @@ def _check_dates(coupon: Coupon, now: datetime) -> None:
 
 
 def _check_limits(coupon: Coupon, *, user_id: int | None, for_redeem: bool) -> None:
-    """Total and per-customer limits. Exact only while holding the coupon's row lock."""
-    if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
+    """Total and per-customer limits. Exact only in coupon_redeem, under the coupon's row lock.
+
+    A quote leaves out the buyer's own reserved uses: they belong to an open checkout that a new
+    one replaces (and releases) before it redeems, so they must not refuse the new one's code.
+    """
+    own_reserved = 0
+    if not for_redeem and user_id is not None and (coupon.max_uses or coupon.max_uses_per_customer):
+        own_reserved = CouponRedemption.objects.filter(
+            coupon=coupon, user_id=user_id, status=CouponRedemption.Status.RESERVED
+        ).count()
+    if coupon.max_uses is not None and coupon.uses - own_reserved >= coupon.max_uses:
         raise CouponInvalid("exhausted", "This coupon has been used up.")
     if coupon.max_uses_per_customer is None:
         return
@@ -128,7 +137,7 @@ def _check_limits(coupon: Coupon, *, user_id: int | None, for_redeem: bool) -> N
         if for_redeem:
             raise CouponInvalid("not_applicable", "Sign in to use this coupon.")
         return
-    used = CouponRedemption.objects.filter(coupon=coupon, user_id=user_id, status__in=ACTIVE).count()
+    used = CouponRedemption.objects.filter(coupon=coupon, user_id=user_id, status__in=ACTIVE).count() - own_reserved
     if used >= coupon.max_uses_per_customer:
         raise CouponInvalid("already_used", "You have already used this coupon.")
 
@@ -195,7 +204,8 @@ def coupon_quote(
     """What the coupon would take off these subtotals, without reserving a use.
 
     Raises CouponInvalid. The limits are checked too (for the user, when given), but only
-    ``coupon_redeem`` holds a use: a quote that passes may still find the coupon exhausted.
+    ``coupon_redeem`` holds a use: a quote that passes may still find the coupon exhausted. The
+    buyer's own reserved uses (an open checkout about to be replaced) do not count here.
     """
     subtotals = _clean_subtotals(subtotal_by_seller, currency)
     now = now or timezone.now()

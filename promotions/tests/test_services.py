@@ -236,6 +236,22 @@ def test_per_customer_limit_counts_reserved_and_used():
     assert info.value.reason == "not_applicable"
 
 
+def test_a_quote_ignores_the_buyers_own_reserved_use_of_a_checkout_being_replaced():
+    CouponFactory(code="LASTONE", max_uses=1, max_uses_per_customer=1)
+    buyer, other = UserFactory(), UserFactory()
+    redeem("LASTONE", "checkout:old", buyer)
+
+    assert quote("LASTONE", {1: D("10")}, user_id=buyer.pk).discount_total == D("1.00")
+    assert refused("LASTONE", {1: D("10")}, user_id=other.pk).reason == "exhausted"
+    with pytest.raises(CouponInvalid) as info:  # redeeming is exact: the old checkout must let go first
+        redeem("LASTONE", "checkout:new", buyer)
+    assert info.value.reason == "exhausted"
+    coupon_release(reference="checkout:old")
+    assert redeem("LASTONE", "checkout:new", buyer).discount_total == D("4.00")
+    coupon_consume(reference="checkout:new")
+    assert refused("LASTONE", {1: D("10")}, user_id=buyer.pk).reason == "exhausted"
+
+
 def test_consume_makes_the_use_permanent_and_release_then_leaves_it():
     coupon = CouponFactory(code="PAID")
     user = UserFactory()
