@@ -78,6 +78,7 @@ class ProductDocument(Document):
     image = fields.ObjectField(enabled=False)  # shown, never searched
     rating = fields.ScaledFloatField(scaling_factor=100)
     rating_count = fields.IntegerField()
+    seller_rating = fields.ScaledFloatField(scaling_factor=100)
     sales_velocity = fields.FloatField()
     views = fields.IntegerField()
     sponsored_from = fields.DateField()

@@ -9,6 +9,8 @@ the products touched are then synced to Elasticsearch by a Celery task, after th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -56,3 +58,50 @@ def stock_changed_refresh_in_stock(event: OutboxEvent) -> None:
     if getattr(settings, "SEARCH_BACKEND", "postgres") == "elasticsearch":
         variants = Variant.objects.filter(pk=event.payload["variant_id"])
         _elasticsearch_sync(list(variants.values_list("product_id", flat=True)))
+
+
+# Published by the reviews app (reviews.events; reviews sits below search):
+# product.rating_changed {product_id, average, count}
+# seller.rating_changed {seller_id, rating, review_count, fulfilment_days}
+PRODUCT_RATING_CHANGED = "product.rating_changed"
+SELLER_RATING_CHANGED = "seller.rating_changed"
+
+
+def _rating(value: Any) -> Decimal:
+    """A 0-5 rating from an event's payload (a Decimal arrives as a string), to two places."""
+    try:
+        rating = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"not a rating: {value!r}") from None
+    if not rating.is_finite():
+        raise ValueError(f"not a rating: {value!r}")
+    return min(max(rating, Decimal(0)), Decimal(5)).quantize(Decimal("0.01"))
+
+
+@handles(PRODUCT_RATING_CHANGED)
+def product_rating_changed_update_document(event: OutboxEvent) -> None:
+    payload = event.payload
+    applied = services.product_rating_apply(
+        product_id=int(payload["product_id"]),
+        average=_rating(payload["average"]),
+        count=max(int(payload["count"]), 0),
+        as_of=event.created_at,
+    )
+    if applied:
+        _elasticsearch_sync([int(payload["product_id"])])
+
+
+@handles(SELLER_RATING_CHANGED)
+def seller_rating_changed_update_documents(event: OutboxEvent) -> None:
+    payload = event.payload
+    days = payload.get("fulfilment_days")
+    applied = services.seller_rating_apply(
+        seller_id=int(payload["seller_id"]),
+        rating=_rating(payload["rating"]),
+        review_count=max(int(payload.get("review_count") or 0), 0),
+        fulfilment_days=float(days) if days is not None else None,
+        as_of=event.created_at,
+    )
+    if applied and getattr(settings, "SEARCH_BACKEND", "postgres") == "elasticsearch":
+        seller_products = Product.objects.filter(seller_id=payload["seller_id"]).order_by("id")
+        _elasticsearch_sync(list(seller_products.values_list("id", flat=True)))

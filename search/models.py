@@ -31,9 +31,10 @@ class SearchDocument(models.Model):
     in_stock = models.BooleanField(default=False)
     # The primary image's renditions (catalog.ProductImage.renditions) when it is ready, else null.
     image = models.JSONField(null=True, blank=True)
-    # Denormalized from the events reviews and orders will publish; zero until those exist.
+    # Denormalized from the events reviews and orders publish (search.handlers); zero until then.
     rating = models.DecimalField(max_digits=3, decimal_places=2, default=0)
     rating_count = models.PositiveIntegerField(default=0)
+    seller_rating = models.DecimalField(max_digits=3, decimal_places=2, default=0)  # the seller's, 0 to 5
     sales_velocity = models.FloatField(default=0)  # units sold per day, recent window
     views = models.PositiveIntegerField(default=0)
     # Paid placement: boosted in relevance ranking while now() is within [sponsored_from, sponsored_until).
@@ -58,6 +59,34 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ProductRating(models.Model):
+    """The latest ``product.rating_changed`` facts of a product (reviews.events), kept apart from its
+    document so a document written later (a product published after its first review, or listed
+    again) starts from them. ``as_of`` is the event's time: an older event arriving late is ignored."""
+
+    product_id = models.BigIntegerField(primary_key=True)
+    average = models.DecimalField(max_digits=3, decimal_places=2)
+    count = models.PositiveIntegerField()
+    as_of = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"product {self.product_id}: {self.average} ({self.count})"
+
+
+class SellerRating(models.Model):
+    """The latest ``seller.rating_changed`` facts of a seller (reviews.events), for the documents of
+    its products, those written later included."""
+
+    seller_id = models.BigIntegerField(primary_key=True)
+    rating = models.DecimalField(max_digits=3, decimal_places=2)
+    review_count = models.PositiveIntegerField()
+    fulfilment_days = models.FloatField(null=True, blank=True)
+    as_of = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"seller {self.seller_id}: {self.rating} ({self.review_count})"
 
 
 class SearchTerm(models.Model):

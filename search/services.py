@@ -15,6 +15,8 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -22,7 +24,7 @@ from django.db.models import F
 from catalog.models import Brand, Category, Product, ProductImage, Variant
 from inventory.models import Stock
 from search import spelling
-from search.models import PopularQuery, SearchDocument
+from search.models import PopularQuery, ProductRating, SearchDocument, SellerRating
 from sellers.models import Seller
 
 logger = logging.getLogger(__name__)
@@ -40,10 +42,13 @@ _TABLES = {
     "seller": Seller._meta.db_table,
     "stock": Stock._meta.db_table,
     "document": SearchDocument._meta.db_table,
+    "product_rating": ProductRating._meta.db_table,
+    "seller_rating": SellerRating._meta.db_table,
 }
 
 # {where} narrows the products (a condition on p). Rating, sales, views and sponsorship are kept on
-# conflict: they come from other events, not from the catalog.
+# conflict: they come from other events, not from the catalog. A new document starts from the last
+# ratings the reviews events gave (ProductRating, SellerRating).
 _UPSERT_SQL = """
 WITH lineage AS (
     SELECT c.id, c.path,
@@ -53,13 +58,13 @@ WITH lineage AS (
 )
 INSERT INTO {document} AS d (
     product_id, slug, seller_id, category_id, category_path, brand, title, price, currency, in_stock,
-    image, rating, rating_count, sales_velocity, views, created_at, updated_at, document
+    image, rating, rating_count, seller_rating, sales_velocity, views, created_at, updated_at, document
 )
 SELECT p.id, p.slug, p.seller_id, p.category_id, l.path, coalesce(b.name, ''), p.title, p.price, p.currency,
        EXISTS (SELECT 1 FROM {variant} v JOIN {stock} s ON s.variant_id = v.id
                WHERE v.product_id = p.id AND v.is_active AND s.on_hand > s.reserved),
        CASE WHEN i.status = 'ready' AND i.renditions <> '{{}}'::jsonb THEN i.renditions END,
-       0, 0, 0, 0, p.created_at, now(),
+       coalesce(pr.average, 0), coalesce(pr.count, 0), coalesce(sr.rating, 0), 0, 0, p.created_at, now(),
        setweight(to_tsvector(%(config)s::regconfig, p.title), 'A')
        || setweight(to_tsvector(%(config)s::regconfig, coalesce(b.name, '') || ' ' || coalesce(l.names, '')), 'B')
        || setweight(to_tsvector(%(config)s::regconfig, concat_ws(' ',
@@ -75,6 +80,8 @@ JOIN {seller} s ON s.id = p.seller_id
 JOIN lineage l ON l.id = p.category_id
 LEFT JOIN {brand} b ON b.id = p.brand_id
 LEFT JOIN {image} i ON i.id = p.primary_image_id
+LEFT JOIN {product_rating} pr ON pr.product_id = p.id
+LEFT JOIN {seller_rating} sr ON sr.seller_id = p.seller_id
 WHERE p.status = 'active' AND s.status = 'approved' AND p.price IS NOT NULL AND ({where})
 ON CONFLICT (product_id) DO UPDATE SET
     slug = EXCLUDED.slug, seller_id = EXCLUDED.seller_id, category_id = EXCLUDED.category_id,
@@ -195,6 +202,63 @@ def documents_rebuild_all(*, progress: Callable[[str], None] = lambda message: N
             cursor.execute(f"ANALYZE {table}")
     progress(f"search: {indexed:,} documents, {terms:,} terms in {time.monotonic() - started:.1f}s")
     return indexed
+
+
+_PRODUCT_RATING_SQL = """
+INSERT INTO {product_rating} AS r (product_id, average, count, as_of)
+VALUES (%(id)s, %(average)s, %(count)s, %(as_of)s)
+ON CONFLICT (product_id) DO UPDATE SET average = EXCLUDED.average, count = EXCLUDED.count, as_of = EXCLUDED.as_of
+WHERE r.as_of <= EXCLUDED.as_of
+RETURNING product_id
+"""
+
+_SELLER_RATING_SQL = """
+INSERT INTO {seller_rating} AS r (seller_id, rating, review_count, fulfilment_days, as_of)
+VALUES (%(id)s, %(rating)s, %(count)s, %(fulfilment_days)s, %(as_of)s)
+ON CONFLICT (seller_id) DO UPDATE SET rating = EXCLUDED.rating, review_count = EXCLUDED.review_count,
+    fulfilment_days = EXCLUDED.fulfilment_days, as_of = EXCLUDED.as_of
+WHERE r.as_of <= EXCLUDED.as_of
+RETURNING seller_id
+"""
+
+
+def _newer(sql: str, params: dict) -> bool:
+    """Run a ratings upsert that writes only over older figures; True when it wrote. Concurrent
+    writers of one row queue on its lock and each compares with what the previous one committed."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(**_TABLES), params)
+        return cursor.fetchone() is not None
+
+
+@transaction.atomic
+def product_rating_apply(*, product_id: int, average: Decimal, count: int, as_of: datetime) -> bool:
+    """A product's rating changed (reviews' ``product.rating_changed``): kept for documents written
+    later, and written into its document now. False, and nothing written, when figures newer than
+    ``as_of`` are already applied (events may arrive out of order)."""
+    params = {"id": product_id, "average": average, "count": count, "as_of": as_of}
+    if not _newer(_PRODUCT_RATING_SQL, params):
+        return False
+    SearchDocument.objects.filter(product_id=product_id).update(rating=average, rating_count=count)
+    return True
+
+
+@transaction.atomic
+def seller_rating_apply(
+    *, seller_id: int, rating: Decimal, review_count: int, fulfilment_days: float | None, as_of: datetime
+) -> bool:
+    """A seller's rating changed (reviews' ``seller.rating_changed``): written into the documents of
+    all its products, where it is a small ranking boost. False when newer figures are applied."""
+    params = {
+        "id": seller_id,
+        "rating": rating,
+        "count": review_count,
+        "fulfilment_days": fulfilment_days,
+        "as_of": as_of,
+    }
+    if not _newer(_SELLER_RATING_SQL, params):
+        return False
+    SearchDocument.objects.filter(seller_id=seller_id).exclude(seller_rating=rating).update(seller_rating=rating)
+    return True
 
 
 _SPACES = re.compile(r"\s+")

@@ -17,7 +17,8 @@ Matching. Two alternatives, either enough (``bool.should``):
 Ranking (sort "relevance"), the weights of ``settings.SEARCH_RANKING`` as for PostgreSQL::
 
     score = BM25 * (1 + sales_velocity * ln(1 + units sold per day) + views * ln(1 + views)
-                    + rating * rating / 5)                    -- inner function_score, summed
+                    + rating * rating / 5
+                    + seller_rating * seller_rating / 5)      -- inner function_score, summed
                  * (sponsored while the paid placement runs)  -- outer function_score
 
 Filters without a facet (seller, in stock) restrict the query; the facet filters (category, brand,
@@ -212,6 +213,10 @@ def _scored(query: dict[str, Any], weights: dict[str, Any]) -> dict[str, Any]:
                 {
                     "field_value_factor": {"field": "rating", "factor": 0.2, "missing": 0},  # rating / 5
                     "weight": float(weights["rating"]),
+                },
+                {
+                    "field_value_factor": {"field": "seller_rating", "factor": 0.2, "missing": 0},
+                    "weight": float(weights["seller_rating"]),
                 },
             ],
             "score_mode": "sum",
@@ -497,6 +502,7 @@ def document_source(
         "image": document.image,
         "rating": str(document.rating),
         "rating_count": document.rating_count,
+        "seller_rating": str(document.seller_rating),
         "sales_velocity": max(document.sales_velocity, 0.0),
         "views": document.views,
         "sponsored_from": _iso(document.sponsored_from),

@@ -25,7 +25,8 @@ Ranking (sort "relevance"), weights in ``settings.SEARCH_RANKING`` (defaults in 
     score = ts_rank_cd(field_weights, document, query, 1)          -- text relevance, per length
           * (1 + sales_velocity * ln(1 + units sold per day)
                + views * ln(1 + views)
-               + rating * rating / 5)                              -- popularity and quality
+               + rating * rating / 5
+               + seller_rating * seller's rating / 5)              -- popularity and quality
           * (sponsored while the paid placement runs, else 1)      -- sponsored boost
 
 ``field_weights`` are the weights of the D, C, B, A parts of the document (description, attributes,
@@ -89,6 +90,7 @@ DEFAULT_RANKING: dict[str, Any] = {
     "sales_velocity": 0.3,  # per ln(1 + units sold per day)
     "views": 0.05,  # per ln(1 + views)
     "rating": 0.3,  # at 5 stars; an unrated product gets nothing
+    "seller_rating": 0.1,  # at 5 stars: a small lift for products of well-rated sellers
     "sponsored": 1.5,  # multiplies the score of a product while its paid placement runs
 }
 COUNT_CAP = 10_000  # beyond this "10,000+": nobody pages that far, and an exact count costs a full scan
@@ -226,13 +228,15 @@ def correct_query(q: str) -> str | None:
 
 def _boost(weights: dict[str, Any]) -> RawSQL:
     return RawSQL(
-        "(1 + %s * ln(1 + greatest(sales_velocity, 0)) + %s * ln(1 + views) + %s * rating::float8 / 5)"
+        "(1 + %s * ln(1 + greatest(sales_velocity, 0)) + %s * ln(1 + views) + %s * rating::float8 / 5"
+        " + %s * seller_rating::float8 / 5)"
         " * CASE WHEN coalesce(sponsored_from, '-infinity') <= now() AND sponsored_until > now()"
         " THEN %s ELSE 1 END",
         (
             float(weights["sales_velocity"]),
             float(weights["views"]),
             float(weights["rating"]),
+            float(weights["seller_rating"]),
             float(weights["sponsored"]),
         ),
         output_field=FloatField(),

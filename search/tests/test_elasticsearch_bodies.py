@@ -24,6 +24,7 @@ WEIGHTS = {
     "sales_velocity": 0.3,
     "views": 0.05,
     "rating": 0.3,
+    "seller_rating": 0.1,
     "sponsored": 1.5,
 }
 BY_COUNT = [{"_count": "desc"}, {"_key": "asc"}]
@@ -67,6 +68,10 @@ def scored(query: dict) -> dict:
                         },
                         {"field_value_factor": {"field": "views", "modifier": "ln1p", "missing": 0}, "weight": 0.05},
                         {"field_value_factor": {"field": "rating", "factor": 0.2, "missing": 0}, "weight": 0.3},
+                        {
+                            "field_value_factor": {"field": "seller_rating", "factor": 0.2, "missing": 0},
+                            "weight": 0.1,
+                        },
                     ],
                     "score_mode": "sum",
                     "boost_mode": "multiply",
@@ -411,6 +416,7 @@ def test_document_source_carries_lineage_text_and_completion_inputs():
         image=None,
         rating=Decimal("4.50"),
         rating_count=3,
+        seller_rating=Decimal("4.80"),
         sales_velocity=-1.0,
         views=0,
         created_at=created,
@@ -437,6 +443,7 @@ def test_document_source_carries_lineage_text_and_completion_inputs():
         "image": None,
         "rating": "4.50",
         "rating_count": 3,
+        "seller_rating": "4.80",
         "sales_velocity": 0.0,
         "views": 0,
         "sponsored_from": None,
