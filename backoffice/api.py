@@ -23,6 +23,8 @@ from catalog.models import Product, Variant
 from catalog.services import SellerCannotPublish
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
+from orders import selectors as order_selectors
+from orders import services as order_services
 from sellers.models import Seller
 from shop.core.api import Conflict
 
@@ -31,8 +33,12 @@ from .serializers import (
     SellerProductCreateSerializer,
     SellerProductSerializer,
     SellerProductUpdateSerializer,
+    SellerRejectSerializer,
+    SellerReturnSerializer,
+    SellerShipSerializer,
     SellerStockSerializer,
     SellerStockWriteSerializer,
+    SellerSubOrderSerializer,
 )
 
 _REFUSED: dict[str, str] = {
@@ -205,3 +211,144 @@ def _stock_body(variant: Variant, stock) -> dict:
     if stock is None:
         return {"sku": variant.sku, "on_hand": 0, "reserved": 0, "available": 0}
     return SellerStockSerializer(stock).data
+
+
+# --- sub-orders and returns (orders) --------------------------------------------------------------
+
+
+def _order_conflicts(call):
+    """Run an orders service; a move its state does not allow is 409, bad input 400."""
+    try:
+        return call()
+    except order_services.InvalidTransition as exc:
+        raise Conflict(str(exc)) from None
+    except DjangoValidationError as exc:
+        raise _invalid(exc) from None
+
+
+class SellerSubOrderListApi(SellerApi):
+    """The seller's sub-orders, newest first (paginated); ``?status=`` filters."""
+
+    serializer_class = SellerSubOrderSerializer
+
+    def get_queryset(self):
+        return order_selectors.sub_orders_for_seller(seller=self.seller, status=self.request.query_params.get("status"))
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(SellerSubOrderSerializer(page, many=True).data)
+
+
+class SellerSubOrderActionApi(SellerApi):
+    """Base of the fulfilment actions on one of the seller's sub-orders (another seller's: 404)."""
+
+    def sub_order(self, sub_order_id: int):
+        sub_order = order_selectors.sub_order_for_seller(seller=self.seller, sub_order_id=sub_order_id)
+        if sub_order is None:
+            raise Http404
+        return sub_order
+
+    def answer(self, sub_order_id: int) -> Response:
+        return Response(SellerSubOrderSerializer(self.sub_order(sub_order_id)).data)
+
+
+class SellerSubOrderShipApi(SellerSubOrderActionApi):
+    """Hand the package to a carrier (from confirmed or processing); 409 from any other status."""
+
+    serializer_class = SellerShipSerializer
+
+    @extend_schema(request=SellerShipSerializer, responses={200: SellerSubOrderSerializer})
+    def post(self, request, sub_order_id: int):
+        sub_order = self.sub_order(sub_order_id)
+        serializer = SellerShipSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _order_conflicts(
+            lambda: order_services.sub_order_ship(sub_order=sub_order, actor=request.user, **serializer.validated_data)
+        )
+        return self.answer(sub_order_id)
+
+
+class SellerSubOrderDeliverApi(SellerSubOrderActionApi):
+    """Mark a shipped package delivered; 409 before it shipped."""
+
+    @extend_schema(request=None, responses={200: SellerSubOrderSerializer})
+    def post(self, request, sub_order_id: int):
+        sub_order = self.sub_order(sub_order_id)
+        _order_conflicts(lambda: order_services.sub_order_deliver(sub_order=sub_order, actor=request.user))
+        return self.answer(sub_order_id)
+
+
+class SellerSubOrderProcessApi(SellerSubOrderActionApi):
+    """Start preparing a confirmed package (optional: shipping straight from confirmed is allowed)."""
+
+    @extend_schema(request=None, responses={200: SellerSubOrderSerializer})
+    def post(self, request, sub_order_id: int):
+        sub_order = self.sub_order(sub_order_id)
+        _order_conflicts(lambda: order_services.sub_order_process(sub_order=sub_order, actor=request.user))
+        return self.answer(sub_order_id)
+
+
+class SellerSubOrderCancelApi(SellerSubOrderActionApi):
+    """Cancel a sub-order not shipped yet: its stock goes back on hand, the buyer is refunded."""
+
+    @extend_schema(request=None, responses={200: SellerSubOrderSerializer})
+    def post(self, request, sub_order_id: int):
+        sub_order = self.sub_order(sub_order_id)
+        _order_conflicts(
+            lambda: order_services.sub_order_cancel(
+                sub_order=sub_order, actor=request.user, reason="cancelled by the seller"
+            )
+        )
+        return self.answer(sub_order_id)
+
+
+class SellerReturnListApi(SellerApi):
+    """Returns of the seller's sub-orders, newest first (paginated); ``?status=`` filters."""
+
+    serializer_class = SellerReturnSerializer
+
+    def get_queryset(self):
+        return order_selectors.returns_for_seller(seller=self.seller, status=self.request.query_params.get("status"))
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(SellerReturnSerializer(page, many=True).data)
+
+
+class SellerReturnActionApi(SellerApi):
+    def the_return(self, return_id: int):
+        the_return = order_selectors.return_for_seller(seller=self.seller, return_id=return_id)
+        if the_return is None:
+            raise Http404
+        return the_return
+
+    def answer(self, return_id: int) -> Response:
+        return Response(SellerReturnSerializer(self.the_return(return_id)).data)
+
+
+class SellerReturnApproveApi(SellerReturnActionApi):
+    """Approve a requested return: its lines' stored amounts are refunded (status ``refunded``)."""
+
+    @extend_schema(request=None, responses={200: SellerReturnSerializer})
+    def post(self, request, return_id: int):
+        the_return = self.the_return(return_id)
+        _order_conflicts(lambda: order_services.return_approve(the_return=the_return, actor=request.user))
+        return self.answer(return_id)
+
+
+class SellerReturnRejectApi(SellerReturnActionApi):
+    """Reject a requested return, saying why."""
+
+    serializer_class = SellerRejectSerializer
+
+    @extend_schema(request=SellerRejectSerializer, responses={200: SellerReturnSerializer})
+    def post(self, request, return_id: int):
+        the_return = self.the_return(return_id)
+        serializer = SellerRejectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _order_conflicts(
+            lambda: order_services.return_reject(
+                the_return=the_return, reason=serializer.validated_data["reason"], actor=request.user
+            )
+        )
+        return self.answer(return_id)

@@ -161,3 +161,71 @@ class SellerProductSerializer(serializers.Serializer):
     variants = SellerVariantSerializer(many=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+# --- sub-orders and returns (orders) ------------------------------------------------------------
+
+
+class SellerOrderLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    title = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    commission_rate = serializers.DecimalField(max_digits=5, decimal_places=4)
+    commission_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class SellerSubOrderSerializer(serializers.Serializer):
+    """A seller's part of an order: what to pack and where to send it."""
+
+    id = serializers.IntegerField()
+    order_number = serializers.CharField(source="order.number")
+    status = serializers.CharField()
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    shipping = serializers.DecimalField(max_digits=12, decimal_places=2)
+    tax = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    commission = serializers.DecimalField(max_digits=12, decimal_places=2)
+    refunded_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    address = serializers.JSONField(source="order.address")
+    shipping_method = serializers.CharField(source="order.shipping_method_name")
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    shipped_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField()
+    lines = SellerOrderLineSerializer(many=True)
+
+
+class SellerShipSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    carrier = StrictCharField(max_length=60)
+    tracking_number = StrictCharField(max_length=100)
+
+
+class SellerReturnLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(source="order_line.sku")
+    title = serializers.CharField(source="order_line.title")
+    quantity = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class SellerReturnSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_number = serializers.CharField(source="order.number")
+    sub_order = serializers.IntegerField(source="sub_order_id")
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    rejection_reason = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField()
+    refunded_at = serializers.DateTimeField()
+    lines = SellerReturnLineSerializer(many=True)
+
+
+class SellerRejectSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    reason = StrictCharField(max_length=500)

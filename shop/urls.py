@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("storefront.api_urls")),
     path("", include("search.api_urls")),
     path("", include("cart.api_urls")),
+    path("", include("orders.api_urls")),
     path("", include("payments.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -17,6 +17,8 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.tests.factories import UserFactory
+from cart import services as cart_services
+from orders import services
 from orders.models import Checkout, Order, OrderEvent, OrderLine, ShippingMethod, SubOrder, TaxRate
 from shop.core.money import to_decimal
 
@@ -141,3 +143,27 @@ def delivered_order_for(*, buyer, variant, quantity: int = 1, days_to_ship: int 
     return order_for(
         buyer=buyer, variant=variant, quantity=quantity, status=SubOrder.Status.DELIVERED, days_to_ship=days_to_ship
     )
+
+
+def order_through_checkout(
+    *,
+    buyer,
+    items,
+    shipping_method: str = "standard",
+    coupon: str = "",
+    token: str = "tok_visa",  # noqa: S107
+):
+    """A real paid order: ``items`` ``[(variant, quantity)]`` put in the buyer's cart, a checkout
+    started and paid with a sandbox token (stock committed, payment captured, ledger written), so
+    cancellations and returns can be refunded. The variants need stock; the buyer an address."""
+    owner = cart_services.CartOwner(user=buyer)
+    for variant, quantity in items:
+        cart_services.cart_line_add(owner=owner, sku=variant.sku, quantity=quantity)
+    key = f"factory-{buyer.pk}-{timezone.now().timestamp()}"
+    checkout, _ = services.checkout_start(
+        user=buyer, idempotency_key=key, shipping_method=shipping_method, coupon=coupon
+    )
+    result = services.checkout_pay(user=buyer, checkout_id=checkout.pk, idempotency_key=key, token=token)
+    if result.status_code != 201:
+        raise AssertionError(f"the payment did not go through: {result.body}")
+    return result.order
