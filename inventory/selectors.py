@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F
 
 from inventory import token_bucket
 from inventory.models import Reservation, Stock
-from inventory.services import FlashSaleUnavailable
+from inventory.services import FlashSaleUnavailable, availability_key
 
 
 def availability_for_variants(*, variant_ids: Iterable[int]) -> dict[int, int]:
@@ -23,6 +25,32 @@ def availability_for_variants(*, variant_ids: Iterable[int]) -> dict[int, int]:
         .values_list("variant_id", "units_available")
     )
     return {variant_id: found.get(variant_id, 0) for variant_id in ids}
+
+
+def displayed_availability_for_variants(*, variant_ids: Iterable[int]) -> dict[int, int]:
+    """Units available now per variant id, for pages that show stock (the buy box, the product API):
+    one Redis round trip, the database only for variants the cache does not hold.
+
+    The cache is written through: every stock change stores its variant's new figure once its
+    transaction commits (inventory.services), and a figure read from the database here is stored
+    only if no writer got there first (``add``), so a slow reader cannot overwrite a newer count.
+    Entries still expire (INVENTORY_AVAILABILITY_CACHE_TTL) to bound the damage of a lost write.
+    What is shown is never the authority: adding to the cart and reserving read the locked rows.
+    """
+    ids = set(variant_ids)
+    if not ids:
+        return {}
+    keys = {variant_id: availability_key(variant_id) for variant_id in ids}
+    found = cache.get_many(keys.values())  # a Redis outage reads as all misses
+    available = {variant_id: found[key] for variant_id, key in keys.items() if key in found}
+    missing = ids - available.keys()
+    if missing:
+        from_db = availability_for_variants(variant_ids=missing)
+        timeout = settings.INVENTORY_AVAILABILITY_CACHE_TTL
+        for variant_id, units in from_db.items():
+            cache.add(keys[variant_id], units, timeout)
+        available.update(from_db)
+    return available
 
 
 def stock_for_variants(*, variant_ids: Iterable[int]) -> dict[int, Stock]:

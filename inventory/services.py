@@ -18,8 +18,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -39,6 +41,13 @@ KEY_MAX_LENGTH = 200  # Reservation.key
 MAX_ON_HAND = 1_000_000  # units of one SKU; more is a typo (an extra zero or two), not a warehouse
 REASON_MAX_LENGTH = 200  # StockMovement.reason
 DEFAULT_SET_REASON = "set by seller"
+
+
+AVAILABLE_KEY = "inventory:available:{}"  # the cached units available of one variant id, for display
+
+
+def availability_key(variant_id: int) -> str:
+    return AVAILABLE_KEY.format(variant_id)
 
 
 class StockConflict(Exception):
@@ -131,6 +140,11 @@ def _write(stock: Stock, *, on_hand: int, reason: str, actor, created: bool) -> 
 def _stock_changed(stock: Stock, *, announce_low_stock: bool = True) -> None:
     """Publish ``inventory.stock_changed`` and keep the low-stock alert state. Call holding the row's
     lock, with ``stock`` carrying the row's current numbers."""
+    # The figure pages show (selectors.displayed_availability_for_variants), stored once the change
+    # is committed. The row stays locked until then, so the later of two changes nearly always writes
+    # last; the entry's TTL bounds the rare exception (and a write lost to a Redis outage).
+    ttl = settings.INVENTORY_AVAILABILITY_CACHE_TTL
+    transaction.on_commit(partial(cache.set, availability_key(stock.variant_id), stock.available, ttl))
     publish(
         STOCK_CHANGED,
         {
