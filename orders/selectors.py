@@ -4,7 +4,9 @@ fulfilment speed)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Avg, DurationField, ExpressionWrapper, F, Prefetch, QuerySet
 
@@ -136,3 +138,178 @@ def seller_fulfilment_days(*, seller_id: int) -> Decimal | None:
     if average is None:
         return None
     return (Decimal(average.total_seconds()) / SECONDS_PER_DAY).quantize(Decimal("0.01"))
+
+
+# --- the checkout pages' preview ---------------------------------------------------------------------
+
+
+@dataclass
+class PreviewLine:
+    sku: str
+    title: str
+    slug: str
+    seller_id: int
+    quantity: int
+    unit_price: Decimal  # now: what checkout charges
+    cart_price: Decimal  # the cart's snapshot
+    currency: str
+    available: int  # units the buyer can have now (their own open checkout's units count as theirs)
+    subtotal: Decimal = Decimal("0.00")
+    discount: Decimal = Decimal("0.00")
+    shipping: Decimal = Decimal("0.00")
+    tax: Decimal = Decimal("0.00")
+    total: Decimal = Decimal("0.00")
+
+    @property
+    def price_changed(self) -> bool:
+        return self.unit_price != self.cart_price
+
+    @property
+    def out_of_stock(self) -> bool:
+        return self.available < self.quantity
+
+
+@dataclass
+class PreviewPackage:
+    seller: Any
+    lines: list[PreviewLine]
+    subtotal: Decimal
+    discount: Decimal
+    shipping: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+@dataclass
+class CheckoutPreview:
+    """What a checkout of the cart would be now (the summary page), without reserving anything:
+    ``checkout_start`` prices it again, under the reservation."""
+
+    currency: str
+    lines: list[PreviewLine] = field(default_factory=list)
+    packages: list[PreviewPackage] = field(default_factory=list)
+    removed: list = field(default_factory=list)  # cart lines no longer sold (cart.selectors.RemovedLine)
+    shipping_by_method: dict[str, list[tuple[Any, Decimal]]] = field(default_factory=dict)  # code -> [(seller, price)]
+    coupon_code: str = ""
+    coupon_error: str = ""
+    subtotal: Decimal = Decimal("0.00")
+    discount: Decimal = Decimal("0.00")
+    shipping: Decimal = Decimal("0.00")
+    tax: Decimal = Decimal("0.00")
+    total: Decimal = Decimal("0.00")
+    read_only: bool = False  # the cart is the durable copy (Redis down)
+
+    @property
+    def price_changes(self) -> list[PreviewLine]:
+        return [line for line in self.lines if line.price_changed]
+
+    @property
+    def out_of_stock(self) -> list[PreviewLine]:
+        return [line for line in self.lines if line.out_of_stock]
+
+
+def checkout_preview(*, user, shipping_method: ShippingMethod, country: str, coupon: str = "") -> CheckoutPreview:
+    """The buyer's cart priced as a checkout would price it (packages per seller, coupon, shipping
+    by each active method, tax for ``country``), with availability and price changes. A coupon that
+    cannot apply is left out and its reason put in ``coupon_error``. Raises cart's CartUnavailable."""
+    from cart import selectors as cart_selectors
+    from cart import services as cart_services
+    from catalog.models import Variant
+    from inventory import selectors as inventory_selectors
+    from orders import pricing
+    from orders.tax import tax_rates_for
+    from promotions import services as promotion_services
+    from sellers.models import Seller
+
+    cart = cart_selectors.cart_get(owner=cart_services.CartOwner(user=user))
+    preview = CheckoutPreview(currency=cart.currency, removed=list(cart.removed), read_only=cart.read_only)
+    if not cart.lines:
+        return preview
+    variants = {
+        variant.sku: variant
+        for variant in Variant.objects.filter(sku__in=[line.sku for line in cart.lines]).select_related(
+            "product__category"
+        )
+    }
+    available = inventory_selectors.availability_for_variants(variant_ids=[v.pk for v in variants.values()])
+    own_open = checkout_open_for_buyer(user=user)
+    if own_open is not None and own_open.status == Checkout.Status.RESERVED and own_open.is_priced:
+        for held in own_open.lines.all():  # released as soon as a new checkout starts
+            available[held.variant_id] = available.get(held.variant_id, 0) + held.quantity
+    for line in cart.lines:
+        variant = variants.get(line.sku)
+        if variant is None:
+            continue
+        preview.lines.append(
+            PreviewLine(
+                sku=line.sku,
+                title=line.title,
+                slug=line.slug,
+                seller_id=variant.product.seller_id,
+                quantity=line.quantity,
+                unit_price=line.current_price,
+                cart_price=line.unit_price,
+                currency=line.currency,
+                available=max(available.get(variant.pk, 0), 0),
+            )
+        )
+    sellers = Seller.objects.in_bulk({line.seller_id for line in preview.lines})
+    rates = tax_rates_for(country=country or "", category_paths={v.product.category.path for v in variants.values()})
+    inputs = [
+        pricing.LineInput(
+            sku=line.sku,
+            seller_id=line.seller_id,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            weight_grams=variants[line.sku].weight_grams,
+            tax_rate=rates.get(variants[line.sku].product.category.path, Decimal("0")),
+        )
+        for line in preview.lines
+    ]
+    subtotals: dict[int, Decimal] = {}
+    for item in inputs:
+        subtotals[item.seller_id] = subtotals.get(item.seller_id, Decimal("0.00")) + item.unit_price * item.quantity
+    quote = None
+    code = promotion_services.coupon_code_normalize(coupon) if coupon else ""
+    if code:
+        try:
+            quote = promotion_services.coupon_quote(
+                code=code, user_id=user.pk, subtotal_by_seller=subtotals, currency=preview.currency
+            )
+            preview.coupon_code = code
+        except promotion_services.CouponInvalid as exc:
+            preview.coupon_error = str(exc)
+
+    def priced_with(method: ShippingMethod):
+        return pricing.price(
+            lines=inputs,
+            currency=preview.currency,
+            method=method,
+            discount_by_seller=quote.discount_by_seller if quote else None,
+            free_shipping_sellers=quote.free_shipping_sellers if quote else frozenset(),
+        )
+
+    for method in shipping_methods_active():
+        priced = priced_with(method)
+        preview.shipping_by_method[method.code] = [
+            (sellers.get(seller_id), package.shipping) for seller_id, package in priced.packages.items()
+        ]
+    priced = priced_with(shipping_method)
+    for line, amounts in zip(preview.lines, priced.lines, strict=True):
+        line.subtotal, line.discount, line.shipping = amounts.subtotal, amounts.discount, amounts.shipping
+        line.tax, line.total = amounts.tax, amounts.total
+    for seller_id, package in priced.packages.items():
+        preview.packages.append(
+            PreviewPackage(
+                seller=sellers.get(seller_id),
+                lines=[line for line in preview.lines if line.seller_id == seller_id],
+                subtotal=package.subtotal,
+                discount=package.discount,
+                shipping=package.shipping,
+                tax=package.tax,
+                total=package.total,
+            )
+        )
+    preview.subtotal, preview.discount, preview.shipping = priced.subtotal, priced.discount, priced.shipping
+    preview.tax, preview.total = priced.tax, priced.total
+    return preview
