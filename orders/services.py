@@ -409,18 +409,21 @@ def _checkout_finish_start(checkout: Checkout) -> Checkout:
         locked = _lock_checkout(checkout.pk)
         if locked.is_priced:
             return locked
-        if locked.status != CS.RESERVED:  # abandoned by a newer start meanwhile: give back what we took
+        replaced = locked.status != CS.RESERVED
+        if replaced:  # abandoned by a newer start meanwhile: give back what we took
             _release_holds(locked)
-            raise CheckoutConflict("This checkout was replaced by a newer one.")
-        _step(locked, "reserved", reservation_id=reservation.pk, expires_at=reservation.expires_at.isoformat())
-        if quote is not None:
-            _step(locked, "coupon_redeemed", coupon_id=quote.coupon_id)
-            locked.coupon_id = quote.coupon_id
-        _price_locked(locked, lines, quote)
-        locked.reservation = reservation
-        locked.expires_at = reservation.expires_at
-        locked.save()
-        _step(locked, "priced", total=_money(locked.total))
+        else:
+            _step(locked, "reserved", reservation_id=reservation.pk, expires_at=reservation.expires_at.isoformat())
+            if quote is not None:
+                _step(locked, "coupon_redeemed", coupon_id=quote.coupon_id)
+                locked.coupon_id = quote.coupon_id
+            _price_locked(locked, lines, quote)
+            locked.reservation = reservation
+            locked.expires_at = reservation.expires_at
+            locked.save()
+            _step(locked, "priced", total=_money(locked.total))
+    if replaced:  # raised after the commit, so the release above stands
+        raise CheckoutConflict("This checkout was replaced by a newer one.")
     return locked
 
 

@@ -16,8 +16,14 @@ from cart import services as cart_services
 from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory
 from inventory.tests.factories import StockFactory
 from orders import services
+from orders.tests.factories import shipping_methods_ensure
 from payments.models import SandboxOperation
 from sellers.tests.factories import SellerFactory
+
+
+@pytest.fixture(autouse=True)
+def _shipping_methods(db):
+    shipping_methods_ensure()
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ verified purchase needs. Orders made through the real saga come from ``orders.se
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -31,6 +32,14 @@ ADDRESS = {
     "country": "DE",
     "phone": "",
 }
+
+
+def shipping_methods_ensure() -> None:
+    """The shipping methods the data migration seeds (standard, express), for tests whose database
+    was flushed (``transaction=True`` tests empty every table, data migrations' rows included)."""
+    seeded = importlib.import_module("orders.migrations.0002_shipping_methods").DEFAULTS
+    for fields in seeded:
+        ShippingMethod.objects.get_or_create(code=fields["code"], defaults={**fields, "currency": "EUR"})
 
 
 class ShippingMethodFactory(DjangoModelFactory):

@@ -269,9 +269,7 @@ def test_coupon_discount_is_applied_and_consumed(api, buyer, make_variant):
     assert paid.json()["total"] == "19.90"
 
 
-def test_a_card_number_posted_as_token_is_refused_and_never_stored_logged_or_echoed(
-    api, buyer, make_variant, caplog
-):
+def test_a_card_number_posted_as_token_is_refused_and_never_stored_logged_or_echoed(api, buyer, make_variant, caplog):
     caplog.set_level(logging.DEBUG)
     fill_cart(buyer, (make_variant(), 1))
     checkout_id = start(api).json()["id"]
