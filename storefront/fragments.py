@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from sellers.models import Seller
-from storefront import buy_box, live, selectors, versions
+from storefront import buy_box, category_filters, live, selectors, versions
 from storefront.pagination import PageRequest, build_pager
 
 # Grids show "Out of stock" badges, and stock changes announce nothing (yet): a badge may lag by up
@@ -73,6 +73,7 @@ def category_page(path: str, request: PageRequest) -> Page | None:
             "children": tree.children(node),
             "crumbs": [_home_crumb()] + [(row["name"], row["url"]) for row in tree.breadcrumbs(node)],
             "grid": _listing_html(listing, request, empty=empty),
+            "facets": category_filters.unfiltered_facets_html(node["path"], node["url"]),
             "page_number": request.number,
             "nav_current": node["path"],
         }

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 
-from storefront import buy_box, fragments, live, selectors
+from storefront import buy_box, category_filters, fragments, live, selectors
 from storefront.pagination import parse_page_request
 
 
@@ -24,6 +24,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def category(request: HttpRequest, path: str) -> HttpResponse:
+    if category_filters.is_filtered(request.GET):  # a search of the category (storefront.category_filters)
+        return category_filters.filtered_page(request, path)
     page = fragments.category_page(path, parse_page_request(request.GET))
     if page is None:
         raise Http404("No such category, or no such page of it.")
