@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -25,6 +25,8 @@ from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from orders import selectors as order_selectors
 from orders import services as order_services
+from reviews import services as reviews_services
+from reviews.models import REPLY_MAX_LENGTH, Review
 from sellers.models import Seller
 from shop.core.api import Conflict
 
@@ -40,6 +42,17 @@ from .serializers import (
     SellerStockWriteSerializer,
     SellerSubOrderSerializer,
 )
+
+
+class ReplySerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=REPLY_MAX_LENGTH)
+
+
+class ReplyOutSerializer(serializers.Serializer):
+    review_id = serializers.IntegerField()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
 
 _REFUSED: dict[str, str] = {
     Seller.Status.PENDING: "Your store is waiting for review; the seller API opens once it is approved.",
@@ -211,6 +224,34 @@ def _stock_body(variant: Variant, stock) -> dict:
     if stock is None:
         return {"sku": variant.sku, "on_hand": 0, "reserved": 0, "available": 0}
     return SellerStockSerializer(stock).data
+
+
+# --- review replies -------------------------------------------------------------------------------
+
+
+class SellerReviewReplyApi(SellerApi):
+    """The seller's one public reply to a published review of one of its products: 201 the reply;
+    a second reply is 409 ``conflict``; a review of another seller's product is 404."""
+
+    serializer_class = ReplySerializer
+
+    @extend_schema(request=ReplySerializer, responses={201: ReplyOutSerializer})
+    def post(self, request, review_id: int):
+        serializer = ReplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            reply = reviews_services.review_reply_create(
+                review_id=review_id, seller=self.seller, body=serializer.validated_data["body"]
+            )
+        except Review.DoesNotExist:
+            raise Http404 from None
+        except reviews_services.ReviewConflict as exc:
+            raise Conflict(str(exc)) from None
+        except reviews_services.ReviewNotAllowed as exc:
+            raise PermissionDenied(str(exc)) from None
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from None
+        return Response(ReplyOutSerializer(reply).data, status=status.HTTP_201_CREATED)
 
 
 # --- sub-orders and returns (orders) --------------------------------------------------------------

@@ -8,6 +8,7 @@ urlpatterns = [
     path("seller/products/", api.SellerProductListApi.as_view(), name="seller-product-list"),
     path("seller/products/<slug:slug>/", api.SellerProductDetailApi.as_view(), name="seller-product-detail"),
     path("seller/stock/<str:sku>/", api.SellerStockApi.as_view(), name="seller-stock"),
+    path("seller/reviews/<int:review_id>/reply/", api.SellerReviewReplyApi.as_view(), name="seller-review-reply"),
     path("seller/sub-orders/", api.SellerSubOrderListApi.as_view(), name="seller-sub-order-list"),
     path(
         "seller/sub-orders/<int:sub_order_id>/process/",

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("search.api_urls")),
     path("", include("cart.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("reviews.api_urls")),
     path("", include("payments.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("media/<path:path>", media, name="media"),
     path("search/", include("search.urls")),
     path("cart/", include("cart.urls")),
+    path("reviews/", include("reviews.urls")),
     path("", include("storefront.urls")),
 ]
 

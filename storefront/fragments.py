@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from sellers.models import Seller
-from storefront import buy_box, category_filters, live, selectors, versions
+from storefront import buy_box, category_filters, live, review_box, selectors, versions
 from storefront.pagination import PageRequest, build_pager
 
 # Grids show "Out of stock" badges, and stock changes announce nothing (yet): a badge may lag by up
@@ -134,22 +134,31 @@ def content_page(template: str, context: dict[str, Any]) -> Page:
 def product(slug: str) -> dict[str, Any] | None:
     """The product's data as the product page and the product API show it but stock
     (selectors.product_page), or None when it is not listed (also cached: a bumped version clears it)."""
-    scopes = [versions.ALL, versions.product_scope(slug)]
+    scopes = [versions.ALL, versions.product_scope(slug), versions.reviews_scope(slug)]
     timeout = selectors.PRODUCT_TIMEOUT
     return versions.cached("product.v2", (slug,), scopes, lambda: selectors.product_page(slug), timeout=timeout)
 
 
-def product_page(slug: str) -> Page | None:
-    """The product page with a hole for the buy box (``buy_box``: what it shows whatever the stock,
-    storefront.buy_box), or None when the product is not listed."""
+def product_page(slug: str, reviews_page: int = 1) -> Page | None:
+    """The product page, with page ``reviews_page`` of its reviews, and holes for the buy box
+    (``buy_box``: what it shows whatever the stock, storefront.buy_box) and the visitor's review box
+    (``review_box``, storefront.review_box). None when the product is not listed, or for a page of
+    reviews past the last."""
 
     def build() -> Page | None:
         data = product(slug)
         if data is None:
             return None
+        reviews = selectors.product_reviews(data, reviews_page)
+        if reviews is None:
+            return None
         crumbs = [(crumb["name"], crumb["url"]) for crumb in data["breadcrumbs"]]
-        context = {"product": data, "crumbs": [_home_crumb(), *crumbs, (data["title"], "")]}
-        return {"pieces": _page("storefront/product.html", context), "buy_box": buy_box.prepare(data)}
+        context = {"product": data, "crumbs": [_home_crumb(), *crumbs, (data["title"], "")], **reviews}
+        return {
+            "pieces": _page("storefront/product.html", context),
+            "buy_box": buy_box.prepare(data),
+            "review_box": review_box.prepare(data),
+        }
 
-    scopes = [versions.ALL, versions.CATEGORIES, versions.product_scope(slug)]
-    return versions.cached("page.product.v1", (slug,), scopes, build, timeout=PAGE_TIMEOUT)
+    scopes = [versions.ALL, versions.CATEGORIES, versions.product_scope(slug), versions.reviews_scope(slug)]
+    return versions.cached("page.product.v2", (slug, reviews_page), scopes, build, timeout=PAGE_TIMEOUT)

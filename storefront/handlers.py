@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from catalog import events as catalog_events
 from catalog import selectors as catalog_selectors
+from reviews import events as reviews_events
 from sellers import events as sellers_events
 from shop.core.events import handles
 from shop.core.models import OutboxEvent
@@ -29,3 +30,10 @@ def product_changed_bump_versions(event: OutboxEvent) -> None:
 def seller_status_changed_bump_versions(event: OutboxEvent) -> None:
     """A seller approved, suspended or reinstated adds or removes products in every listing."""
     versions.bump([versions.ALL, versions.seller_scope(event.payload["seller_id"])])
+
+
+@handles(reviews_events.REVIEW_CHANGED)
+def review_changed_bump_versions(event: OutboxEvent) -> None:
+    """A review written, edited, deleted, moderated, voted on or answered: the product's page (its
+    rating, its list of reviews) and the product API's rating. Listings do not show ratings yet."""
+    versions.bump([versions.reviews_scope(event.payload["slug"])])

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from django.http import Http404, QueryDict
 from django.urls import reverse
 
 from catalog import selectors as catalog_selectors
 from catalog.models import PATH_SEPARATOR, Product
 from catalog.selectors import ProductSlice
 from inventory.selectors import availability_for_variants
+from reviews import selectors as reviews_selectors
 from sellers.models import Seller
 from sellers.selectors import seller_get_by_slug
 from storefront import versions
@@ -363,6 +365,7 @@ def product_page(slug: str) -> dict[str, Any] | None:
         "breadcrumbs": crumbs,
         "seller": {
             "id": product.seller_id,
+            "user_id": product.seller.user_id,  # the review box tells the seller it cannot review its own
             "slug": product.seller.slug,
             "name": product.seller.store_name,
             "url": seller_url(product.seller.slug),
@@ -375,9 +378,50 @@ def product_page(slug: str) -> dict[str, Any] | None:
         "currency": variants[0]["currency"] if variants else product.currency,
         "min_price": min(prices) if prices else None,
         "max_price": max(prices) if prices else None,
+        "rating": reviews_selectors.product_rating(product_id=product.pk),  # the stored aggregate: one query
     }
 
 
 def variant_availability(variant_ids: Iterable[int]) -> dict[int, int]:
     """Units of each variant that can be bought now, by variant id: one query, never cached."""
     return availability_for_variants(variant_ids=variant_ids)
+
+
+# --- product reviews ----------------------------------------------------------------------------
+
+REVIEWS_PAGE_SIZE = 10
+MAX_REVIEWS_PAGE = 500  # 5,000 reviews deep; bounds the pages a crawler can make the cache hold
+
+
+def parse_reviews_page(params: QueryDict) -> int:
+    """The page of reviews a product URL asks for (``?reviews=N``). Http404 for a malformed one."""
+    raw = params.get("reviews")
+    if raw is None:
+        return 1
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:6]) <= MAX_REVIEWS_PAGE:
+        raise Http404("no such page of reviews")
+    return int(raw)
+
+
+def product_reviews(product: dict[str, Any], number: int) -> dict[str, Any] | None:
+    """Page ``number`` of the product's published reviews and its pager, for the product page: one
+    query whatever the number of reviews (the count comes from the stored rating). None for a page
+    past the last."""
+    count = product["rating"]["count"]
+    pages = max(1, -(-count // REVIEWS_PAGE_SIZE))
+    if number > pages:
+        return None
+    reviews = reviews_selectors.product_reviews_page(
+        product_id=product["id"], number=number, page_size=REVIEWS_PAGE_SIZE
+    )
+
+    def url(n: int) -> str:
+        return ("./" if n == 1 else f"?reviews={n}") + "#reviews"
+
+    pager = {
+        "number": number,
+        "pages": pages,
+        "previous_url": url(number - 1) if number > 1 else None,
+        "next_url": url(number + 1) if number < pages else None,
+    }
+    return {"reviews": reviews, "reviews_pager": pager}

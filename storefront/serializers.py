@@ -78,5 +78,5 @@ class ProductSerializer(serializers.Serializer):
     variants = ProductVariantSerializer(many=True)
 
     def get_rating(self, product: dict) -> dict:
-        # No reviews exist yet (they come with the reviews app): no average, zero reviews.
-        return RatingSerializer({"average": None, "count": 0}).data
+        # The stored aggregate (reviews.selectors.product_rating), cached with the product's data.
+        return RatingSerializer(product["rating"]).data

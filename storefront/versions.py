@@ -2,9 +2,10 @@
 
 Each cached entry records the versions of the scopes it was built from: ``all`` (every listing),
 ``recent`` (the newest products), ``categories`` (the tree: header, breadcrumbs), ``p:<slug>`` (a
-product), ``c:<path>`` (a category's listing), ``s:<id>`` (a seller's listing). The outbox handlers
-(``storefront.handlers``) increment the versions a change touches; an entry whose recorded versions
-are not the current ones is stale and is built again. Nothing is deleted: a stale entry is
+product), ``r:<slug>`` (a product's reviews and rating), ``c:<path>`` (a category's listing),
+``s:<id>`` (a seller's listing). The outbox handlers (``storefront.handlers``) increment the
+versions a change touches; an entry whose recorded versions are not the current ones is stale and
+is built again. Nothing is deleted: a stale entry is
 overwritten, or expires with its timeout.
 
 Only what is the same for every visitor goes in here. The parts of a page that belong to one visitor
@@ -40,6 +41,12 @@ _ENTRY_KEY = "sf:e:{}:{}"
 
 def product_scope(slug: str) -> str:
     return f"p:{slug}"  # by slug, which never changes (catalog.services.product_update), as pages look it up
+
+
+def reviews_scope(slug: str) -> str:
+    # A product's reviews and rating: review events bump it (storefront.handlers) without making the
+    # product's listings stale.
+    return f"r:{slug}"
 
 
 def category_scope(path: str) -> str:

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 
-from storefront import buy_box, category_filters, fragments, live, selectors
+from storefront import buy_box, category_filters, fragments, live, review_box, selectors
 from storefront.pagination import parse_page_request
 
 
@@ -33,16 +33,19 @@ def category(request: HttpRequest, path: str) -> HttpResponse:
 
 
 def product(request: HttpRequest, slug: str) -> HttpResponse:
-    page = fragments.product_page(slug)
+    page = fragments.product_page(slug, selectors.parse_reviews_page(request.GET))
     if page is None:
-        raise Http404("No listed product has this address.")
+        raise Http404("No listed product has this address, or no such page of its reviews.")
     box = page["buy_box"]
     available = selectors.variant_availability(buy_box.variant_ids(box))  # live: one query
 
     def render_buy_box(visitor: live.Visitor) -> str:
         return buy_box.render(box, available, visitor.csrf_input)
 
-    return live.respond(request, page["pieces"], {"buy_box": render_buy_box})
+    def render_review_box(visitor: live.Visitor) -> str:
+        return review_box.render(page["review_box"], visitor)  # a signed-in visitor: one query
+
+    return live.respond(request, page["pieces"], {"buy_box": render_buy_box, "review_box": render_review_box})
 
 
 def seller(request: HttpRequest, slug: str) -> HttpResponse:

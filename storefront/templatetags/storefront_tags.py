@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
@@ -46,3 +46,13 @@ def live_part(context: template.Context, name: str) -> SafeString:
     if context.get(live.AS_HOLES) or request is None:
         return mark_safe(live.marker(name))  # noqa: S308 - a fixed comment around a tag name
     return mark_safe(live.render_part(name, request))  # noqa: S308 - escaped where built
+
+
+@register.filter
+def stars(rating) -> str:
+    """``{{ 4.3|stars }}``: "★★★★☆", the rating rounded to whole stars (text; screen readers get a label)."""
+    try:
+        filled = min(max(int(Decimal(str(rating)).to_integral_value(rounding=ROUND_HALF_UP)), 0), 5)
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+    return "★" * filled + "☆" * (5 - filled)
