@@ -43,7 +43,9 @@ class AddressStepForm(forms.Form):
     postal_code = forms.CharField(
         max_length=20, required=False, widget=forms.TextInput(attrs={"autocomplete": "postal-code"})
     )
-    city = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
+    city = forms.CharField(
+        max_length=100, required=False, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
+    )
     country = forms.CharField(
         max_length=2,
         required=False,
@@ -112,7 +114,7 @@ class KeyedForm(forms.Form):
 
 
 class StartForm(KeyedForm):
-    """"Continue to payment": starts the checkout (reserves the stock)."""
+    """ "Continue to payment": starts the checkout (reserves the stock)."""
 
 
 class PayForm(KeyedForm):

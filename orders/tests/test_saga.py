@@ -354,3 +354,28 @@ def test_sub_orders_waiting_for_payment_are_not_shown_to_sellers(buyer, make_var
 
     assert SubOrder.objects.count() == 1
     assert selectors.sub_orders_for_seller(seller=variant.product.seller).count() == 0
+
+
+def test_a_gateway_error_fails_over_to_the_second_gateway_in_the_same_payment(buyer, make_variant, settings):
+    from orders.tests.fake_stripe import FakeStripe
+
+    variant = make_variant(on_hand=3)
+    fill_cart(buyer, (variant, 1))
+    checkout = start(buyer)
+    with FakeStripe() as stripe_server:
+        settings.PAYMENT_GATEWAYS = ["sandbox", "stripe"]
+        settings.STRIPE_SECRET_KEY = FakeStripe.api_key
+        settings.STRIPE_API_BASE = stripe_server.url
+
+        result = pay(buyer, checkout, token="tok_gatewayError")  # the sandbox answers 502 for this token
+
+    assert result.status_code == 201, result.body
+    order = Order.objects.get(number=result.body["order_number"])
+    assert order.payment_gateway == "stripe"
+    assert order.status == "confirmed"
+    assert len(stripe_server.charges) == 1
+    assert charges_made() == 0  # the sandbox charged nothing
+    assert list(PaymentIntent.objects.get().attempts.values_list("gateway", "outcome")) == [
+        ("sandbox", "error"),
+        ("stripe", "succeeded"),
+    ]
