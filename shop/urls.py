@@ -32,6 +32,7 @@ urlpatterns = [
     path("media/<path:path>", media, name="media"),
     path("search/", include("search.urls")),
     path("cart/", include("cart.urls")),
+    path("", include("orders.urls")),  # /checkout/... and /orders/...
     path("reviews/", include("reviews.urls")),
     path("", include("storefront.urls")),
 ]

@@ -89,7 +89,8 @@ def test_full_flow_address_shipping_coupon_summary_pay_confirmation_and_timeline
     assert b"A new address" in address_page.content
     choose(shopper, buyer, method="standard")
     shipping_page = shopper.get("/checkout/shipping/")
-    assert b"Alpha Goods" in shipping_page.content and b"Beta Wares" in shipping_page.content
+    assert b"Alpha Goods" in shipping_page.content
+    assert b"Beta Wares" in shipping_page.content
     assert "€9.80" in shipping_page.content.decode()  # standard: 4.90 for each of the two packages
 
     refused = shopper.post("/checkout/coupon/", {"code": "NOPE"})
@@ -102,10 +103,11 @@ def test_full_flow_address_shipping_coupon_summary_pay_confirmation_and_timeline
     assert review.status_code == 200
     assert "TENOFF" in text
     assert "€48.00" in text  # subtotal
-    assert "−€4.80" in text  # 10% off
+    assert "\N{MINUS SIGN}€4.80" in text  # 10% off
     assert "€9.80" in text  # shipping
     # tax 19% of (48.00 - 4.80 + 9.80) = 10.07; total 48.00 - 4.80 + 9.80 + 10.07
-    assert "€10.07" in text and "€63.07" in text
+    assert "€10.07" in text
+    assert "€63.07" in text
     assert Stock.objects.get(variant=lamp).reserved == 0  # nothing held before "Continue to payment"
 
     checkout = start(shopper)
@@ -118,24 +120,28 @@ def test_full_flow_address_shipping_coupon_summary_pay_confirmation_and_timeline
         tag = re.search(rf"<input[^>]*{marker}[^>]*>", html).group(0)
         assert "name=" not in tag  # never submitted by the browser
     assert 'name="payment_token"' in html
-    assert "tok_wallet" in html and "tok_bnpl" in html
+    assert "tok_wallet" in html
+    assert "tok_bnpl" in html
 
     paid = pay(shopper, checkout, "tok_visa")
     order = Order.objects.get()
     assert paid.url == f"/orders/{order.number}/confirmation/"
     confirmation = shopper.get(paid.url)
     assert order.number in confirmation.content.decode()
-    assert b"Alpha Goods" in confirmation.content and b"Beta Wares" in confirmation.content
+    assert b"Alpha Goods" in confirmation.content
+    assert b"Beta Wares" in confirmation.content
     assert b"What happens next" in confirmation.content
     assert order.status == Order.Status.CONFIRMED
     assert order.total == Decimal("63.07")
 
     detail = shopper.get(f"/orders/{order.number}/")
     assert detail.status_code == 200
-    assert b"Timeline" in detail.content and b"Confirmed" in detail.content
+    assert b"Timeline" in detail.content
+    assert b"Confirmed" in detail.content
     assert b"Cancel order" in detail.content
     listing = shopper.get("/orders/")
-    assert order.number in listing.content.decode() and "€63.07" in listing.content.decode()
+    assert order.number in listing.content.decode()
+    assert "€63.07" in listing.content.decode()
 
 
 def test_a_double_submit_of_continue_to_payment_reuses_the_checkout(shopper, buyer, make_variant):
@@ -251,7 +257,8 @@ def test_a_card_number_posted_as_the_token_is_refused_and_never_echoed_or_stored
         assert response.status_code == 400
         assert b"we never accept a card number" in response.content
         assert PAN.encode() not in response.content
-        assert b"4000 0566" not in response.content and b"5566 5556" not in response.content
+        assert b"4000 0566" not in response.content
+        assert b"5566 5556" not in response.content
     assert PaymentAttempt.objects.count() == 0
     checkout.refresh_from_db()
     assert checkout.status == Checkout.Status.RESERVED
@@ -355,8 +362,10 @@ def test_the_summary_lists_price_changes_and_lines_without_enough_stock(shopper,
 
     html = review.content.decode()
     assert "Prices changed since you added these" in html
-    assert "€10.00" in html and "€12.00" in html
-    assert "Not enough stock" in html and "only 1 left" in html
+    assert "€10.00" in html
+    assert "€12.00" in html
+    assert "Not enough stock" in html
+    assert "only 1 left" in html
     assert re.search(r"<button[^>]*disabled[^>]*>Continue to payment", html)
     started = shopper.post("/checkout/start/", {"idempotency_key": key_of(review, "/checkout/start/")})
     assert started.url == "/checkout/review/"  # refused by the service as well: 409 out of stock
@@ -394,7 +403,8 @@ def test_cancel_button_cancels_restores_stock_and_shows_the_refund(shopper, buye
     assert Stock.objects.get(variant=variant).on_hand == 4
     page = shopper.get(response.url)
     assert b"Cancel order" not in page.content
-    assert b"Refunds" in page.content and b"refunded" in page.content
+    assert b"Refunds" in page.content
+    assert b"refunded" in page.content
 
 
 def test_cancel_after_shipping_is_refused_with_a_message(shopper, buyer, make_variant):
@@ -402,7 +412,8 @@ def test_cancel_after_shipping_is_refused_with_a_message(shopper, buyer, make_va
     services.sub_order_ship(sub_order=order.sub_orders.get(), carrier="DHL", tracking_number="JD0001")
     page = shopper.get(f"/orders/{order.number}/")
     assert b"Cancel order" not in page.content
-    assert b"JD0001" in page.content and b"DHL" in page.content
+    assert b"JD0001" in page.content
+    assert b"DHL" in page.content
 
     response = shopper.post(f"/orders/{order.number}/cancel/", follow=True)
 
@@ -431,7 +442,8 @@ def test_return_button_of_a_delivered_sub_order(shopper, buyer, make_variant):
     assert b"Choose how many" in nothing.content
 
     response = shopper.post(
-        f"/orders/{order.number}/returns/", {"sub_order": sub_order.pk, field: "2", f"s{sub_order.pk}-reason": "Too big"}
+        f"/orders/{order.number}/returns/",
+        {"sub_order": sub_order.pk, field: "2", f"s{sub_order.pk}-reason": "Too big"},
     )
 
     assert response.status_code == 302
@@ -439,7 +451,8 @@ def test_return_button_of_a_delivered_sub_order(shopper, buyer, make_variant):
     assert the_return.status == Return.Status.REQUESTED
     assert [(rl.order_line_id, rl.quantity) for rl in the_return.lines.all()] == [(line.pk, 2)]
     page = shopper.get(f"/orders/{order.number}/")
-    assert b"Returns" in page.content and b"Requested" in page.content
+    assert b"Returns" in page.content
+    assert b"Requested" in page.content
     assert b"Up to 1." in page.content  # one unit left to return
 
 
@@ -464,4 +477,4 @@ def test_the_order_page_makes_the_same_queries_whatever_the_number_of_lines(shop
     _detail_queries(shopper, small)  # warm caches shared by every page (session, user)
 
     assert _detail_queries(shopper, big) == _detail_queries(shopper, small)
-    assert SubOrder.objects.filter(order=big).count() == 2
+    assert SubOrder.objects.filter(order=big).count() > SubOrder.objects.filter(order=small).count() == 1
