@@ -48,10 +48,23 @@ run: demo ## Start web, worker and beat (honcho + Procfile) on http://127.0.0.1:
 stop: ## Stop the embedded PostgreSQL and Redis
 	@test -x $(PY) && $(PY) -m shop.core.embedded down || echo "nothing to stop (no .venv)"
 
+# The browser tests (e2e/) drive Debian's Chromium with Playwright; without it they are skipped, and say why.
+CHROMIUM := /usr/bin/chromium
+
 .PHONY: test
-test: $(VENV)/.installed-dev services ## The whole suite: pytest against real PostgreSQL and Redis, lint-imports, ruff
+test: $(VENV)/.installed-dev services ## The whole suite: pytest against real PostgreSQL and Redis (browser tests included), lint-imports, ruff
+	@test -x $(CHROMIUM) || echo "e2e: Chromium not found at $(CHROMIUM): the browser tests will be skipped (make chromium installs it)"
 	$(VENV)/bin/pytest
 	$(MAKE) lint
+
+.PHONY: test-browser
+test-browser: $(VENV)/.installed-dev services ## Only the browser tests (e2e/); screenshots in var/e2e-screenshots/
+	$(VENV)/bin/pytest e2e
+
+.PHONY: chromium
+chromium: ## Install Debian's Chromium for the browser tests (as root; Playwright downloads no browser)
+	@test -x $(CHROMIUM) || apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
+	@$(CHROMIUM) --version
 
 .PHONY: lint
 lint: $(VENV)/.installed-dev ## ruff (lint and format check) and import-linter contracts

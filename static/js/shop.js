@@ -38,6 +38,13 @@
       close.click();
     }
   });
+  // A form sent back with errors: focus moves to the first field in error, so keyboard and screen
+  // reader users start where the problem is (the field's aria-describedby reads its error out).
+  var invalid = document.querySelector('main form [aria-invalid="true"]');
+  if (invalid && !document.querySelector("[autofocus]")) {
+    invalid.focus();
+  }
+
   // Listing sort: choosing an order loads it at once; the Apply button stays for browsers without JS.
   document.querySelectorAll("[data-autosubmit]").forEach(function (select) {
     var form = select.form;
