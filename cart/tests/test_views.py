@@ -133,9 +133,7 @@ def test_the_cart_page_shows_price_changes_removed_items_subtotal_and_a_disabled
     assert "Old toaster" in page
     assert "removed from your cart" in page
     assert "€24.00" in page
-    assert re.search(r'<a class="button primary" aria-disabled="true" role="link">Checkout</a>', page)
-    assert 'href="/checkout/"' not in page
-    assert "Checkout opens soon" in page
+    assert '<a class="button primary" href="/checkout/">Checkout</a>' in page
     assert "Old toaster" not in html(client.get("/cart/"))  # reported once
 
 
