@@ -20,7 +20,7 @@ from django.urls import reverse
 from catalog import selectors as catalog_selectors
 from catalog.models import PATH_SEPARATOR, Product
 from catalog.selectors import ProductSlice
-from inventory.selectors import availability_for_variants
+from inventory.selectors import availability_for_variants, displayed_availability_for_variants
 from reviews import selectors as reviews_selectors
 from sellers.models import Seller
 from sellers.selectors import seller_get_by_slug
@@ -383,8 +383,9 @@ def product_page(slug: str) -> dict[str, Any] | None:
 
 
 def variant_availability(variant_ids: Iterable[int]) -> dict[int, int]:
-    """Units of each variant that can be bought now, by variant id: one query, never cached."""
-    return availability_for_variants(variant_ids=variant_ids)
+    """Units of each variant that can be bought now, by variant id, as pages show them: inventory's
+    write-through copy in Redis (one round trip), the database for what it does not hold."""
+    return displayed_availability_for_variants(variant_ids=variant_ids)
 
 
 # --- product reviews ----------------------------------------------------------------------------

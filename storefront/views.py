@@ -37,7 +37,7 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     if page is None:
         raise Http404("No listed product has this address, or no such page of its reviews.")
     box = page["buy_box"]
-    available = selectors.variant_availability(buy_box.variant_ids(box))  # live: one query
+    available = selectors.variant_availability(buy_box.variant_ids(box))  # live: one Redis round trip
 
     def render_buy_box(visitor: live.Visitor) -> str:
         return buy_box.render(box, available, visitor.csrf_input)

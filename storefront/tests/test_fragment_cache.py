@@ -1,5 +1,6 @@
 """Fragment caching: shared fragments come from the cache until a product or seller event makes them
-stale; what belongs to one visitor (header, CSRF token, stock) is never served from it."""
+stale; what belongs to one visitor (header, CSRF token) is never served from it, and the stock
+figures come from inventory's write-through copy, refreshed by every stock change."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 
 from catalog import events as catalog_events
 from catalog.models import Product
+from inventory import services as inventory
 from inventory.models import Stock
 from sellers import events as sellers_events
 from sellers.models import Seller
@@ -145,16 +148,30 @@ def test_the_cached_product_page_shows_each_visitor_their_own_header_and_csrf_to
     assert pages[0].split('<div class="gallery"', 1)[1][:500] == pages[2].split('<div class="gallery"', 1)[1][:500]
 
 
-def test_stock_on_the_product_page_is_live_not_cached(client, product):
+def _set_stock(django_capture_on_commit_callbacks, product: Product, on_hand: int) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        for variant in product.variants.all():
+            inventory.stock_set(variant=variant, on_hand=on_hand)
+
+
+def test_stock_on_the_product_page_follows_each_stock_change(client, product, django_capture_on_commit_callbacks):
     assert "In stock" in _html(client.get(f"/p/{product.slug}/"))
 
-    Stock.objects.filter(variant__product=product).update(on_hand=2)
+    _set_stock(django_capture_on_commit_callbacks, product, 2)
     assert "Only 2 left" in _html(client.get(f"/p/{product.slug}/"))
 
-    Stock.objects.filter(variant__product=product).update(on_hand=0)
+    _set_stock(django_capture_on_commit_callbacks, product, 0)
     html = _html(client.get(f"/p/{product.slug}/"))
     assert "Out of stock" in html
     assert re.search(r"<button[^>]*data-add-to-cart disabled", html)
+
+
+def test_the_stock_shown_is_read_from_the_database_when_the_cache_lost_it(client, product):
+    assert "In stock" in _html(client.get(f"/p/{product.slug}/"))
+    Stock.objects.filter(variant__product=product).update(on_hand=2)  # behind the services' back
+    cache.delete_many([inventory.availability_key(variant.pk) for variant in product.variants.all()])
+
+    assert "Only 2 left" in _html(client.get(f"/p/{product.slug}/"))
 
 
 def test_pages_render_when_the_cache_is_down(client, product, settings):
