@@ -41,7 +41,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from accounts.models import Address, User
@@ -109,7 +109,6 @@ NUMBER_LENGTH = 8
 CARRIER_MAX_LENGTH = 60
 TRACKING_MAX_LENGTH = 100
 REASON_MAX_LENGTH = 500
-_CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")  # as payments.redaction
 
 ZERO = Decimal("0.00")
 CS = Checkout.Status
@@ -556,10 +555,6 @@ def checkouts_expire(*, now: datetime | None = None) -> int:
 # --- paying ------------------------------------------------------------------------------------------
 
 
-def looks_like_card_number(value: str) -> bool:
-    return bool(_CARD_NUMBER.search(value or ""))
-
-
 def _payment_key(checkout: Checkout, idempotency_key: str) -> str:
     digest = sha256(idempotency_key.encode()).hexdigest()[:32]
     return f"checkout:{checkout.pk}:pay:{digest}"
@@ -574,15 +569,14 @@ def checkout_pay(*, user, checkout_id: int, idempotency_key: str, token: str, ga
     it (the checkout is reserved again: pay again with another token and key until ``expires_at``);
     400 invalid token; 202 the outcome is unknown (settled later). Raises CheckoutNotFound,
     CheckoutExpired (410), CheckoutConflict (paid already, or a payment in flight), ValidationError,
-    InvalidPaymentToken for a token that looks like a card number (nothing is stored).
+    InvalidPaymentToken for a token no gateway could have issued, a card number above all (checked
+    before anything is stored: a card number is never stored, logged or echoed).
     """
     key = clean_idempotency_key(idempotency_key)
-    if not isinstance(token, str) or not token.strip():
-        raise ValidationError({"payment_token": ["Send the payment token the gateway's form gave you."]})
-    if looks_like_card_number(token):
-        # Never stored, logged or echoed: card numbers are for the gateway's own form only.
-        raise InvalidPaymentToken("Send a payment token, never a card number.")
+    payment_services.payment_token_validate(token=token)
     gateway = gateway.strip() if isinstance(gateway, str) else ""
+    if gateway and gateway not in settings.PAYMENT_GATEWAYS:
+        raise ValidationError({"gateway": [f"Choose one of: {', '.join(settings.PAYMENT_GATEWAYS)}."]})
     expired = False
     with transaction.atomic():
         checkout = _lock_checkout(checkout_id, buyer_id=user.pk)
@@ -1291,9 +1285,7 @@ def return_approve(*, the_return: Return, actor=None) -> Return:
                 reason="return approved",
                 idempotency_key=f"return:{locked.pk}:refund",
             )
-            SubOrder.objects.filter(pk=locked.sub_order_id).update(
-                refunded_total=locked.sub_order.refunded_total + locked.amount
-            )
+            SubOrder.objects.filter(pk=locked.sub_order_id).update(refunded_total=F("refunded_total") + locked.amount)
         else:
             _return_move(locked, RS.REFUNDED, actor=actor)
     if refund is not None:
@@ -1320,8 +1312,9 @@ def return_reject(*, the_return: Return, reason: str, actor=None) -> Return:
 def refunds_issue(*, refund_ids: Sequence[int]) -> int:
     """Issue pending refunds through the payments app, each under its own idempotency key (a retry
     refunds once), then record them: the order's refunded total, the seller's ledger, a return's
-    ``refunded`` status, ``refund.issued``. A refund the gateway does not take stays pending for
-    ``orders_resume``. Returns how many succeeded."""
+    ``refunded`` status, ``refund.issued``. A refund without an answer yet stays pending and is
+    asked again (same key) by ``orders_resume``; one the gateway or payments refuse is ``failed``
+    and logged for staff. Returns how many succeeded."""
     issued = 0
     for refund_id in refund_ids:
         refund = (
@@ -1339,16 +1332,26 @@ def refunds_issue(*, refund_ids: Sequence[int]) -> int:
                 idempotency_key=refund.idempotency_key,
                 reason=refund.reason,
             )
+        except payment_services.RefundNotAllowed as exc:  # permanent: retrying cannot help; staff look
+            logger.error("orders: refund %s refused by payments: %s", refund.pk, exc)
+            OrderRefund.objects.filter(pk=refund.pk).update(
+                status=OrderRefund.Status.FAILED, attempts=refund.attempts + 1, last_error=str(exc)[:300]
+            )
+            continue
         except Exception as exc:
             logger.warning("orders: refund %s not issued yet: %r", refund.pk, exc)
             OrderRefund.objects.filter(pk=refund.pk).update(
                 attempts=refund.attempts + 1, last_error=type(exc).__name__[:300]
             )
             continue
-        if outcome.status not in ("succeeded", "pending"):
+        if outcome.status == "failed":  # the gateway refused it: the same key would answer the same
+            logger.error("orders: refund %s failed at the gateway", refund.pk)
             OrderRefund.objects.filter(pk=refund.pk).update(
-                attempts=refund.attempts + 1, last_error=str(outcome.status)
+                status=OrderRefund.Status.FAILED, attempts=refund.attempts + 1, last_error="refused by the gateway"
             )
+            continue
+        if outcome.status != "succeeded":  # pending at payments (no answer yet): asked again next run
+            OrderRefund.objects.filter(pk=refund.pk).update(attempts=refund.attempts + 1, last_error="pending")
             continue
         if _refund_record(refund.pk, refund_id_at_gateway=str(outcome.refund_id or "")):
             issued += 1

@@ -296,3 +296,16 @@ def test_a_card_number_posted_as_token_is_refused_and_never_stored_logged_or_ech
     assert not any(PAN in str(payload) for payload in OutboxEvent.objects.values_list("payload", flat=True))
     assert Checkout.objects.get(pk=checkout_id).status == "reserved"
     assert pay(api, checkout_id, key="k4").status_code == 201
+
+
+def test_an_unknown_gateway_or_a_malformed_token_is_400_and_stores_nothing(api, buyer, make_variant):
+    fill_cart(buyer, (make_variant(), 1))
+    checkout_id = start(api).json()["id"]
+
+    unknown_gateway = pay(api, checkout_id, key="a", gateway="paypal")
+    spaced_token = pay(api, checkout_id, key="b", token="tok visa")
+
+    assert (unknown_gateway.status_code, list(unknown_gateway.json()["fields"])) == (400, ["gateway"])
+    assert (spaced_token.status_code, list(spaced_token.json()["fields"])) == (400, ["payment_token"])
+    assert not Order.objects.exists()
+    assert Checkout.objects.get(pk=checkout_id).attempts.count() == 0
