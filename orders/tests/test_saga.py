@@ -379,3 +379,26 @@ def test_a_gateway_error_fails_over_to_the_second_gateway_in_the_same_payment(bu
         ("sandbox", "error"),
         ("stripe", "succeeded"),
     ]
+
+
+def test_a_settled_payment_delivered_twice_confirms_once(buyer, make_variant):
+    variant = make_variant(on_hand=3)
+    fill_cart(buyer, (variant, 1))
+    checkout = start(buyer)
+    pay(buyer, checkout, token="tok_timeout")
+    intent = PaymentIntent.objects.get()
+    assert payment_services.payment_settle(intent_id=intent.pk).status == "succeeded"
+
+    for _ in range(2):  # the webhook and reconciliation both tell us
+        services.payment_settled(intent_id=intent.pk, status="succeeded")
+    services.orders_resume(now=later(5))
+
+    assert Order.objects.get(checkout=checkout).status == "confirmed"
+    assert LedgerEntry.objects.filter(kind="sale").count() == 1
+    assert OutboxEvent.objects.filter(name="order.confirmed").count() == 1
+    assert stock_of(variant) == (2, 0)
+    assert charges_made() == 1
+
+
+def test_a_payment_settled_for_something_else_is_ignored():
+    assert services.payment_settled(intent_id=999999, status="succeeded") is None
