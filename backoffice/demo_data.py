@@ -111,3 +111,17 @@ SELLERS = [
     },
 ]
 SELLER_PASSWORD = "shop-seller-demo"  # noqa: S105 (demo data, printed by seed_demo)
+
+# Demo orders (seed_demo, when there are products): placed through the real checkout with sandbox
+# tokens, then moved along so the order pages and the seller site show every state. Each is
+# (buyer email, sub-orders' final status, how many lines, each from another seller where possible).
+DEMO_ORDERS = [
+    ("buyer1@example.com", "delivered", 2),
+    ("buyer1@example.com", "shipped", 1),
+    ("buyer1@example.com", "processing", 2),
+    ("buyer1@example.com", "confirmed", 1),
+    ("buyer1@example.com", "cancelled", 1),
+    ("buyer2@example.com", "delivered", 1),
+    ("buyer2@example.com", "confirmed", 3),
+]
+DEMO_ADDRESS = {"full_name": "", "line1": "1 Market Street", "city": "Berlin", "postal_code": "10115", "country": "DE"}

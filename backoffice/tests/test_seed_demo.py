@@ -73,3 +73,26 @@ def test_bulk_product_seed_is_consistent_and_idempotent(capsys):
     from catalog.tests.factories import ProductFactory
 
     assert ProductFactory().pk > max(Product.objects.exclude(slug__startswith="product-").values_list("pk", flat=True))
+
+
+def test_seed_demo_places_demo_orders_in_every_state_once(capsys, settings):
+    from backoffice import seeding
+    from orders.models import Order, Return, SubOrder
+    from orders.tests.factories import shipping_methods_ensure
+    from promotions.models import Coupon
+
+    settings.PAYMENT_GATEWAYS = ["sandbox"]
+    shipping_methods_ensure()
+    call_command("seed_demo")
+    assert Order.objects.count() == 0  # no products yet: no orders, but the coupons
+    assert Coupon.objects.filter(code="WELCOME10").exists()
+    seeding.seed_products(target=40, progress=lambda line: None, photos_per_palette=1)
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    placed = Order.objects.filter(checkout__idempotency_key__startswith="demo-order-")
+    assert placed.count() == len(demo_data.DEMO_ORDERS)
+    statuses = set(SubOrder.objects.filter(order__in=placed).values_list("status", flat=True))
+    assert statuses == {"confirmed", "processing", "shipped", "delivered", "cancelled"}
+    assert Return.objects.filter(order__in=placed, status="requested").count() == 2
