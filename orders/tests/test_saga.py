@@ -402,3 +402,37 @@ def test_a_settled_payment_delivered_twice_confirms_once(buyer, make_variant):
 
 def test_a_payment_settled_for_something_else_is_ignored():
     assert services.payment_settled(intent_id=999999, status="succeeded") is None
+
+
+def test_a_payment_that_arrives_after_the_units_were_sold_elsewhere_is_refunded_in_full(
+    buyer, make_variant, django_capture_on_commit_callbacks
+):
+    from accounts.tests.factories import AddressFactory, UserFactory
+    from inventory import services as inventory_services
+    from payments.models import Refund
+
+    variant = make_variant(on_hand=1)
+    fill_cart(buyer, (variant, 1))
+    checkout = start(buyer)
+    # the reservation lapses under the checkout (a clock skew between the two expiry jobs) ...
+    Reservation.objects.filter(pk=checkout.reservation_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    inventory_services.reservations_expire()
+    # ... and someone else buys the last unit meanwhile
+    other = UserFactory()
+    AddressFactory(user=other, is_default=True)
+    fill_cart(other, (variant, 1))
+    assert pay(other, start(other, key="other"), key="other").status_code == 201
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = pay(buyer, checkout)
+
+    assert result.status_code == 409
+    assert result.body["skus"] == [variant.sku]
+    order = Order.objects.get(checkout=checkout)
+    assert order.status == "failed"
+    assert list(Refund.objects.filter(intent__reference=order.number).values_list("amount", "status")) == [
+        (order.total, "succeeded")
+    ]
+    assert Checkout.objects.get(pk=checkout.pk).status == "expired"
+    assert stock_of(variant) == (0, 0)
+    assert LedgerEntry.objects.filter(kind="refund").count() == 0  # that sale never reached the ledger
