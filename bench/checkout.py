@@ -32,6 +32,7 @@ import io
 import json
 import os
 import pstats
+import re
 import shlex
 import statistics
 import sys
@@ -337,6 +338,7 @@ def profile_one(sku: str, *, tag: str) -> dict:
                 "ms": took,
                 "queries": len(queries.captured_queries),
                 "sql_ms": sum(float(q["time"]) for q in queries.captured_queries) * 1000,
+                "kinds": _query_kinds(queries.captured_queries),
             }
         if attempt == "timed":
             results["steps"] = steps  # SQL captured, no profiler
@@ -353,6 +355,18 @@ def profile_one(sku: str, *, tag: str) -> dict:
     results["top"] = own[:12]
     results["areas"] = sorted(areas.items(), key=lambda item: -item[1])
     return results
+
+
+def _query_kinds(captured: list[dict]) -> list[tuple[str, int]]:
+    """The statements of one request by kind and table ("SELECT orders_checkout"), most frequent first."""
+    kinds: dict[str, int] = {}
+    for query in captured:
+        sql = query["sql"].lstrip()
+        verb = sql.split(None, 1)[0].upper() if sql else "?"
+        table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?([a-z_]+)"?', sql, re.IGNORECASE)
+        kind = f"{verb} {table.group(1)}" if table and verb in {"SELECT", "INSERT", "UPDATE", "DELETE"} else verb
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return sorted(kinds.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _area(filename: str) -> str:
@@ -448,7 +462,9 @@ def main() -> None:
     sell_out = sku_audit(sell_out_sku, initial=args.sell_out, since=run_started)
     print("audit:", checks, "hot:", hot, "sell-out:", sell_out)
     profiled = profile_one(profile_sku, tag=tag)
-    print("profiled order:", profiled["steps"])
+    for step, figures in profiled["steps"].items():
+        print(f"profiled {step}: {figures['ms']:.0f} ms, {figures['queries']} queries, {figures['sql_ms']:.0f} ms SQL")
+        print("   ", ", ".join(f"{kind} x{count}" for kind, count in figures["kinds"]))
     for area, ms in profiled["areas"]:
         print(f"  {ms:8.1f} ms  {area}")
     for ms, name in profiled["top"]:
@@ -530,6 +546,10 @@ def write_record(args, results, checks, hot, sell_out, profiled, *, products: in
     ]
     for step, s in profiled["steps"].items():
         lines.append(f"| {step} | {s['ms']:.1f} | {s['queries']} | {s['sql_ms']:.1f} |")
+    lines += ["", "Its statements by kind (start; pay):", ""]
+    for step, s in profiled["steps"].items():
+        kinds = ", ".join(f"{kind} x{count}" for kind, count in s["kinds"])
+        lines.append(f"- {step}: {kinds}")
     total = sum(ms for _, ms in profiled["areas"])
     lines += ["", "Self time of the profiled order by layer (start + pay, under cProfile):", ""]
     lines += ["| layer | ms | share |", "|---|---:|---:|"]
