@@ -551,6 +551,29 @@ def write_record(args, results, checks, hot, sell_out, profiled, *, products: in
         kinds = ", ".join(f"{kind} x{count}" for kind, count in s["kinds"])
         lines.append(f"- {step}: {kinds}")
     total = sum(ms for _, ms in profiled["areas"])
+    steps = profiled["steps"].values()
+    statements = sum(s["queries"] for s in steps)
+    commits = sum(count for s in steps for kind, count in s["kinds"] if kind == "COMMIT")
+    order_ms = sum(s["ms"] for s in steps)
+    sql_ms = sum(s["sql_ms"] for s in steps)
+    database = sum(ms for area, ms in profiled["areas"] if "PostgreSQL" in area or "ORM" in area)
+    lines += [
+        "",
+        f"So one order, alone, takes {order_ms:.0f} ms of wall time here, {sql_ms:.0f} ms ({sql_ms / order_ms:.0%}) "
+        f"of it waiting on {statements} SQL statements in {commits} transactions (each commit a WAL flush); under "
+        f"the profiler the database driver and the ORM hold {database / total:.0%} of the self time. "
+        + (
+            "A checkout is bound by its round trips to PostgreSQL and their commits, on the same 2 cores as "
+            "everything else, rather than by the Python around them. "
+            if sql_ms >= order_ms / 2
+            else "Most of its time is the Python around the statements (the ORM building them and reading rows, "
+            "DRF, the saga's steps), on the same 2 cores as PostgreSQL. "
+        )
+        + "The saga commits each step on purpose (a worker that dies mid-saga leaves a state the resume task can "
+        "read), so the way to the platform peak is more application servers in front of a PostgreSQL on its own "
+        f"machine, sized for the commits: {commits} per order x {SEED_DESIGN_PEAK} orders/s = "
+        f"{commits * SEED_DESIGN_PEAK:,} commits/s at peak.",
+    ]
     lines += ["", "Self time of the profiled order by layer (start + pay, under cProfile):", ""]
     lines += ["| layer | ms | share |", "|---|---:|---:|"]
     for area, ms in profiled["areas"]:
