@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 TEMPLATE_DIR = "notifications/email"
@@ -66,16 +66,9 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + "/" + path.lstrip("/")
 
 
-def page_url(*candidates: tuple[str, tuple], fallback: str) -> str:
-    """The absolute URL of the first named page that exists (``(url_name, args)``), else of ``fallback``
-    (a URL name without arguments). Lets an email point at the most precise page the site has, such as
-    a sub-order's page in the Seller Centre when the orders app registers one, its index otherwise."""
-    for name, args in candidates:
-        try:
-            return absolute_url(reverse(name, args=args))
-        except NoReverseMatch:
-            continue
-    return absolute_url(reverse(fallback))
+def page_url(name: str, *args) -> str:
+    """The absolute URL of a named page of the site."""
+    return absolute_url(reverse(name, args=args))
 
 
 def _message_id(event_id: Any, kind: str) -> str:

@@ -28,13 +28,13 @@ SS = SubOrder.Status
 
 
 def _order_url(number: str) -> str:
-    """The buyer's page of the order (the account page until the orders app has one)."""
-    return page_url(("orders:detail", (number,)), fallback="accounts:account")
+    """The buyer's page of the order (timeline, cancel and return buttons)."""
+    return page_url("orders:order_detail", number)
 
 
 def _seller_url(model: str, object_id: int) -> str:
-    """A sub-order's or a return's page in the Seller Centre (its index until that page exists)."""
-    return page_url((f"seller_admin:orders_{model}_change", (object_id,)), fallback="seller_admin:index")
+    """A sub-order's or a return's page in the Seller Centre (where it is shipped, approved, ...)."""
+    return page_url(f"seller_admin:orders_{model}_change", object_id)
 
 
 def _buyer_and_order(*, buyer_id, number: str):
@@ -264,7 +264,7 @@ def email_seller_low_stock(event: OutboxEvent) -> None:
             "sku": payload["sku"],
             "available": payload["available"],
             "threshold": payload["threshold"],
-            "stock_url": page_url(("seller_admin:inventory_stock_changelist", ()), fallback="seller_admin:index"),
+            "stock_url": page_url("seller_admin:inventory_stock_changelist"),
         },
         event_id=event.pk,
         kind="low-stock",

@@ -21,6 +21,9 @@ def test_seller_is_emailed_once_per_low_stock_crossing(django_capture_on_commit_
     assert message.to == [seller.user.email]
     assert stock.sku in message.subject
     assert "3 units can still be bought" in message.body
+    assert "/seller/inventory/stock/" in message.body
+    [(html, _)] = message.alternatives
+    assert "3 units can still be bought" in html
 
     with django_capture_on_commit_callbacks(execute=True):
         inventory_services.stock_adjust(sku=stock.sku, delta=10, reason="delivery")  # re-armed
