@@ -397,7 +397,7 @@ def main() -> None:
     parser.add_argument("--buyers", type=int, default=16, help="concurrent buyers (client threads)")
     parser.add_argument("--seconds", type=float, default=20, help="length of each timed run")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
-    parser.add_argument("--per-buyer", type=int, default=25, help="buyers (one order each) per client thread")
+    parser.add_argument("--per-buyer", type=int, default=30, help="buyers (one order each) per client thread")
     parser.add_argument(
         "--sell-out", type=int, default=0, help="units in the sell-out run (default: half the hot-SKU run's orders)"
     )
