@@ -59,10 +59,10 @@ class FacetsSerializer(serializers.Serializer):
 
 
 class SearchResultSerializer(serializers.Serializer):
-    count = serializers.IntegerField(help_text="Matches, counted up to 10,000 (see count_is_capped).")
+    count = serializers.IntegerField(help_text="Matches, counted up to 1,000 (see count_is_capped).")
     count_is_capped = serializers.BooleanField(help_text="There are more matches than `count`.")
     facets_approximate = serializers.BooleanField(
-        source="facets.approximate", help_text="Facets were counted over the best matches only."
+        source="facets.approximate", help_text="Facets were counted over a sample of the matches (a huge result set)."
     )
     results = SearchHitSerializer(many=True)
     facets = FacetsSerializer()
