@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import combinations
@@ -162,6 +162,9 @@ class AnyWord:
     text: PgSearchQuery
     words: tuple[tuple[str, float], ...]
 
+    def word_queries(self) -> list[PgSearchQuery]:
+        return [PgSearchQuery(raw, config=CONFIG, search_type="raw") for raw, _ in self.words]
+
 
 def _any_word_query(q: str) -> AnyWord | None:
     """``AnyWord`` for a query of two or more plain words, else None (a phrase, ``or`` or ``-word``
@@ -264,13 +267,18 @@ def _boost(weights: dict[str, Any]) -> RawSQL:
     )
 
 
-def _windowed(matching: QuerySet[SearchDocument], size: int) -> QuerySet[SearchDocument]:
+def _windowed(
+    matching: QuerySet[SearchDocument], size: int, tiers: Sequence[PgSearchQuery] = ()
+) -> QuerySet[SearchDocument]:
     """The ``size`` most popular of the matches and every sponsored one: what a huge result set is
-    ranked over. Read along the popularity index first (two short queries), so the ranking reads
-    ``size`` rows, not every match."""
-    popular = matching.order_by(_popularity(ranking()).desc(), "-product_id").values_list("product_id", flat=True)
-    sponsored = matching.filter(sponsored_until__gt=Now()).values_list("product_id", flat=True)
-    ids = set(popular[:size]) | set(sponsored[:size])
+    ranked over. Read along the popularity index first (short queries), so the ranking reads
+    ``size`` rows, not every match. ``tiers`` (a relaxed search: all its words, then each word)
+    add the most popular matches of each, so every group the ranking puts first is there."""
+    by_popularity = (_popularity(ranking()).desc(), "-product_id")
+    ids: set[int] = set()
+    for subset in [matching, *(matching.filter(document=tier) for tier in tiers)]:
+        ids.update(subset.order_by(*by_popularity).values_list("product_id", flat=True)[:size])
+    ids.update(matching.filter(sponsored_until__gt=Now()).values_list("product_id", flat=True)[:size])
     return SearchDocument.objects.filter(product_id__in=ids)
 
 
@@ -344,7 +352,7 @@ class PostgresBackend(SearchBackend):
     def search(self, query: SearchQuery) -> SearchResult:
         suggestion = correct_query(query.q) if query.q.strip() else None
         searched = suggestion or query.q
-        text = _text_query(searched)
+        text = strict = _text_query(searched)
         base = _base(query, text)
         filters = _facet_filters(query)
         matching = base.filter(*filters.values())
@@ -361,11 +369,13 @@ class PostgresBackend(SearchBackend):
                 any_word = None
         offset = (query.page - 1) * query.page_size
         ranked = matching
-        if count > COUNT_CAP and query.sort in (Sort.RELEVANCE, Sort.RATING) and any_word is None:
+        if count > COUNT_CAP and query.sort in (Sort.RELEVANCE, Sort.RATING):
             # Too many matches to score them all (each costs a read of its row): score the most
-            # popular RANK_WINDOW (and the sponsored ones). Without a query this is exact, since the
-            # score is then popularity times the sponsored factor; with one it is an approximation.
-            ranked = _windowed(matching, max(RANK_WINDOW, offset + query.page_size))
+            # popular RANK_WINDOW (and the sponsored ones; in a relaxed search also those of all the
+            # words and of each word). Without a query this is exact, since the score is then
+            # popularity times the sponsored factor; with one it is an approximation.
+            tiers = [strict, *any_word.word_queries()] if any_word is not None and strict is not None else []
+            ranked = _windowed(matching, max(RANK_WINDOW, offset + query.page_size), tiers)
         rows = _ordered(ranked, query.sort, text, any_word).values(
             "product_id", "slug", "title", "brand", "price", "currency", "rating", "in_stock", "seller_id", "image"
         )[offset : offset + query.page_size]

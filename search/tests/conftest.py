@@ -46,6 +46,20 @@ def shelf(db):
 
 
 @pytest.fixture
+def audio(db):
+    """Headphones of several brands, Nordic products of other kinds: "nordic headphones" has one
+    product with both words, three with the rarer word only, five with the commoner one only."""
+    category("audio/headphones", "Headphones")
+    category("home/lamps", "Lamps")
+    listed_product("Nordic Studio Headphone", category_path="audio/headphones", brand="Nordic")
+    for brand in ("Zenith", "Aurora", "Summit"):
+        listed_product(f"{brand} Wireless Headphone", category_path="audio/headphones", brand=brand)
+    for kind in ("Desk", "Floor", "Wall", "Table", "Ceiling"):
+        listed_product(f"Nordic {kind} Lamp", category_path="home/lamps", brand="Nordic")
+    services.documents_rebuild_all()
+
+
+@pytest.fixture
 def search_api(api_client):
     """GET /api/v1/search/ with these parameters; the JSON body (asserting a 200)."""
 

@@ -3,25 +3,9 @@ again with any of them, products matching more (and rarer) words first, and the 
 
 import pytest
 
-from search import services
 from search.tests.conftest import slugs
-from search.tests.factories import category, listed_product
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("search.tests.urls")]
-
-
-@pytest.fixture
-def audio(db):
-    """Headphones of several brands, Nordic products of other kinds: "nordic headphones" has one
-    product with both words, three with the rarer word only, five with the commoner one only."""
-    category("audio/headphones", "Headphones")
-    category("home/lamps", "Lamps")
-    listed_product("Nordic Studio Headphone", category_path="audio/headphones", brand="Nordic")
-    for brand in ("Zenith", "Aurora", "Summit"):
-        listed_product(f"{brand} Wireless Headphone", category_path="audio/headphones", brand=brand)
-    for kind in ("Desk", "Floor", "Wall", "Table", "Ceiling"):
-        listed_product(f"Nordic {kind} Lamp", category_path="home/lamps", brand="Nordic")
-    services.documents_rebuild_all()
 
 
 def test_too_few_matches_of_every_word_fall_back_to_any_word(audio, search_api):

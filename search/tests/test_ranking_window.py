@@ -45,3 +45,16 @@ def test_small_result_sets_are_ranked_whole(shelf, search_api):
     SearchDocument.objects.filter(product_id=shelf["phone-charger"].pk).update(sales_velocity=1_000)
     # "juice" in the charger's description only: a better-selling product does not beat title matches
     assert slugs(search_api(q="juice"))[-1] == "phone-charger"
+
+
+def test_a_huge_relaxed_result_set_keeps_the_products_matching_more_and_rarer_words_first(
+    audio, search_api, monkeypatch
+):
+    monkeypatch.setattr(postgres, "COUNT_CAP", 2)
+    monkeypatch.setattr(postgres, "RANK_WINDOW", 1)
+    # the most popular products are Nordic lamps; the window still holds the best of every word
+    SearchDocument.objects.filter(title__endswith="Lamp").update(sales_velocity=50)
+    body = search_api(q="nordic headphones", page_size=2)
+    assert body["relaxed"] is True
+    assert slugs(body)[0] == "nordic-studio-headphone"  # both words
+    assert slugs(body)[1].endswith("-wireless-headphone")  # the rarer word, though less popular
