@@ -50,6 +50,7 @@ SERVER_ENV = {
     "CELERY_TASK_ALWAYS_EAGER": "false",
 }
 PASSWORD = "bench-Checkout-9041"  # the buyers sign in with minted JWTs, never with it
+TIMED_ORDERS = 5  # orders timed alone after the runs; the fastest is reported (the least disturbed by others)
 SEED_DESIGN_PEAK = 580  # orders/s, the whole platform at its peak (the seed's design)
 
 
@@ -309,7 +310,8 @@ def profile_one(sku: str, *, tag: str) -> dict:
 
     client = Client(HTTP_HOST="127.0.0.1")
     results = {}
-    for attempt in ("warm-up", "timed", "profiled"):
+    attempts = ["warm-up", *(f"timed-{n}" for n in range(TIMED_ORDERS)), "profiled"]
+    for attempt in attempts:
         [buyer] = make_buyers(tag=f"{tag}-profile-{attempt}", skus=[sku])
         headers = {"HTTP_AUTHORIZATION": f"Bearer {buyer.token}"}
         profiler = cProfile.Profile()
@@ -340,8 +342,9 @@ def profile_one(sku: str, *, tag: str) -> dict:
                 "sql_ms": sum(float(q["time"]) for q in queries.captured_queries) * 1000,
                 "kinds": _query_kinds(queries.captured_queries),
             }
-        if attempt == "timed":
-            results["steps"] = steps  # SQL captured, no profiler
+        fastest = results.get("steps")
+        if attempt.startswith("timed") and (fastest is None or _total(steps) < _total(fastest)):
+            results["steps"] = steps  # SQL captured, no profiler; the least disturbed of the timed orders
     stats = pstats.Stats(profiler, stream=io.StringIO())
     own = []
     areas: dict[str, float] = {}
@@ -355,6 +358,10 @@ def profile_one(sku: str, *, tag: str) -> dict:
     results["top"] = own[:12]
     results["areas"] = sorted(areas.items(), key=lambda item: -item[1])
     return results
+
+
+def _total(steps: dict) -> float:
+    return sum(step["ms"] for step in steps.values())
 
 
 def _query_kinds(captured: list[dict]) -> list[tuple[str, int]]:
@@ -542,8 +549,9 @@ def write_record(args, results, checks, hot, sell_out, profiled, *, products: in
         "machine's checkout capacity (application servers scale out; the database's share is what has to be "
         "sized, see below).",
         "",
-        "Where one order's time goes (one start and one pay profiled in-process with cProfile, after a "
-        "warm-up order; SQL captured per request):",
+        "Where one order's time goes: after the runs, in-process (django.test.Client, the full middleware stack) "
+        f"a warm-up order, then {TIMED_ORDERS} orders one after another with their SQL captured (the fastest "
+        "shown: the least disturbed by the other agents), then one under cProfile:",
         "",
         "| request | total ms | SQL queries | of which in SQL ms |",
         "|---|---:|---:|---:|",

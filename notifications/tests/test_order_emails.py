@@ -269,3 +269,20 @@ def test_no_email_for_moves_nobody_needs_to_hear_about(buyer, two_seller_order, 
     assert OutboxEvent.objects.filter(name=orders_events.SUB_ORDER_STATUS_CHANGED, payload__to="processing").exists()
     assert mail.outbox == []
     assert SubOrder.objects.get(seller=mugs).status == "processing"
+
+
+def test_a_coupon_discount_shows_on_the_receipt_and_on_the_sellers_email(buyer, make_variant, place_order):
+    from promotions.tests.factories import CouponFactory
+
+    CouponFactory(code="SPRING10")
+    seller = SellerFactory(store_name="Kettle Corner")
+    order = place_order(buyer, [(make_variant(price="50.00", seller=seller, title="Kettle"), 1)], coupon="SPRING10")
+    part = order.sub_orders.get()
+    assert order.discount > 0
+
+    [receipt] = sent_to(buyer.email)
+    [to_seller] = sent_to(seller.user.email)
+    assert f"Discount (SPRING10): -€{order.discount:,.2f}" in receipt.body
+    assert "Coupon: SPRING10" in receipt.body
+    assert f"-€{order.discount:,.2f}" in html_of(receipt)
+    assert f"Discount: -€{part.discount:,.2f}" in to_seller.body
