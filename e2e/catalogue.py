@@ -1,7 +1,11 @@
 """The shop the browser tests walk through, made through the real services as a seller would make it:
 sellers who apply and are approved, products with variants and real images (processed by the Celery
-task, eager in tests), stock set through inventory, and a buyer account. The outbox delivers the events
-(search documents, cached pages) after each commit, as in production.
+task, eager in tests), stock set through inventory, a buyer account, the shipping methods and a tax
+rule staff would enter, and the demo coupons (WELCOME10: 10% off). The outbox delivers the events
+(search documents, cached pages, emails) after each commit, as in production.
+
+Orders for the journeys that start from one (a seller ships it, a buyer cancels it) are placed with
+:func:`order_place`: the real checkout (cart, reservation, sandbox payment), as the buyer would.
 
 The tests get plain values (:class:`Listed`), never model instances: the browser's thread may not touch
 the ORM.
@@ -33,13 +37,19 @@ class Catalogue:
     merino: Listed  # another Northwind T-shirt (the brand facet keeps both)
     linen: Listed  # a Southpaw T-shirt (the brand facet drops it)
     mug: Listed  # in another category, with one variant
-    seller_email: str
-    buyer_email: str  # a buyer with an account and no cart
+    seller_email: str  # Northwind Goods: the tee and the merino
+    other_seller_email: str  # Harbour Home: the linen T-shirt and the mug
+    buyer_email: str  # a buyer with an account, a saved address and no cart
     password: str
 
 
+# The side of the product pictures, in pixels. Small enough that the renditions (320 px thumbnail,
+# medium and large capped at this size: never scaled up) are made quickly in every test.
+PICTURE_SIDE = 480
+
+
 def _picture(colour: tuple[int, int, int], name: str, shape: str):
-    """A real PNG (800 x 800) of a T-shirt or a mug on a light background, as an upload."""
+    """A real PNG (PICTURE_SIDE square) of a T-shirt or a mug on a light background, as an upload."""
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image, ImageDraw
 
@@ -59,6 +69,7 @@ def _picture(colour: tuple[int, int, int], name: str, shape: str):
         draw.ellipse((345, 115, 455, 190), fill=(243, 244, 246))
         draw.line([(240, 310), (240, 680)], fill=shade, width=6)
         draw.line([(560, 310), (560, 680)], fill=shade, width=6)
+    image = image.resize((PICTURE_SIDE, PICTURE_SIDE), Image.Resampling.LANCZOS)  # drawn at 800, smoothed
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return SimpleUploadedFile(f"{name}.png", buffer.getvalue(), content_type="image/png")
@@ -100,12 +111,28 @@ def _product(*, seller, category, title, brand, description, variants, stock, co
     )
 
 
+BUYER_ADDRESS = {
+    "full_name": "Rae Buyer",
+    "line1": "Torstraße 12",
+    "postal_code": "10119",
+    "city": "Berlin",
+    "country": "DE",
+}
+
+
 def catalogue_create() -> Catalogue:
     """Two approved sellers and their products in two categories, with stock and processed images,
-    made through the services (the outbox delivers their events: search documents, pages); and one
-    buyer account."""
+    made through the services (the outbox delivers their events: search documents, pages); the
+    shipping methods, VAT for Germany and the demo coupons; and one buyer account with an address."""
     from accounts import services as accounts_services
     from catalog import services as catalog_services
+    from orders.models import TaxRate
+    from orders.tests.factories import shipping_methods_ensure
+    from promotions import services as promotion_services
+
+    shipping_methods_ensure()  # seeded by a migration, which the emptied test database lost
+    TaxRate.objects.get_or_create(country="DE", category=None, defaults={"rate": Decimal("0.19"), "name": "VAT 19%"})
+    promotion_services.demo_coupons_ensure()
 
     clothing, _ = catalog_services.category_get_or_create(name="Clothing", position=1)
     tees, _ = catalog_services.category_get_or_create(name="T-shirts", parent=clothing, position=1)
@@ -163,12 +190,37 @@ def catalogue_create() -> Catalogue:
         shape="mug",
     )
     buyer = accounts_services.user_register(email="regular@buyer.example", password=PASSWORD, full_name="Rae Buyer")
+    accounts_services.address_create(user=buyer, **BUYER_ADDRESS)
     return Catalogue(
         tee=tee,
         merino=merino,
         linen=linen,
         mug=mug,
         seller_email=northwind.user.email,
+        other_seller_email=harbour.user.email,
         buyer_email=buyer.email,
         password=PASSWORD,
     )
+
+
+def order_place(*, email: str, items: list[tuple[str, int]], token: str = "tok_visa") -> str:  # noqa: S107
+    """Place an order for the account ``email`` through the real checkout: ``items`` ``[(sku,
+    quantity)]`` put in its cart, a checkout started (stock reserved) and paid with a sandbox token.
+    Returns the order's number. Call it through ``e2e.helpers.orm`` once the browser runs."""
+    from accounts.models import User
+    from catalog.models import Variant
+    from orders.tests.factories import order_through_checkout
+
+    buyer = User.objects.get(email=email)
+    variants = {variant.sku: variant for variant in Variant.objects.filter(sku__in=[sku for sku, _ in items])}
+    order = order_through_checkout(buyer=buyer, items=[(variants[sku], quantity) for sku, quantity in items])
+    return order.number
+
+
+def available(sku: str) -> int:
+    """Units of ``sku`` that can be bought now (on hand minus reserved), from the database."""
+    from catalog.models import Variant
+    from inventory import selectors
+
+    variant = Variant.objects.get(sku=sku)
+    return selectors.availability_for_variants(variant_ids=[variant.pk])[variant.pk]

@@ -30,6 +30,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
+# A fast hasher for the accounts these tests make and sign in to (each test signs in several times).
+# Production's Argon2 costs ~0.3 s per hash and per log-in; accounts' own tests cover it.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Inside the browser tests only: the live server thread reads the same settings."""
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
 @pytest.fixture
 def catalogue(transactional_db) -> Catalogue:
     """The shop's sellers, products and a buyer (e2e.catalogue), committed for the live server."""

@@ -10,6 +10,7 @@ it in a thread of its own with its own connection.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterable
@@ -25,7 +26,11 @@ if TYPE_CHECKING:  # Playwright is imported only where a browser runs (it is ski
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_MISSING = f"e2e: Chromium not found at {CHROMIUM} (apt-get install chromium)"
 PLAYWRIGHT_MISSING = "e2e: Playwright for Python is not installed (pip install -r requirements-dev.txt)"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "e2e-screenshots"
+# Where the screenshots go: var/e2e-screenshots/, or E2E_SCREENSHOTS (CI's artifacts folder, or a
+# folder of one's own while someone else runs the suite in the same checkout).
+SCREENSHOTS = Path(
+    os.environ.get("E2E_SCREENSHOTS") or Path(__file__).resolve().parent.parent / "var" / "e2e-screenshots"
+)
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 # How long one step may wait for the page (ms). Generous: CI shares two cores with the database.
@@ -170,6 +175,38 @@ class Visitor:
     context: BrowserContext
     page: Page
     problems: Problems
+
+
+@dataclass
+class CardWatch:
+    """Every request of a browser context to the shop, checked for card data: ``secrets`` (the card
+    number typed, with and without spaces, the expiry) must appear in no URL and no request body."""
+
+    secrets: tuple[str, ...]
+    posts: list[str] = field(default_factory=list)  # the URLs of the POSTs seen
+    leaks: list[str] = field(default_factory=list)
+
+    def watch(self, context: BrowserContext) -> None:
+        context.on("request", self._request)
+
+    def _request(self, request: Request) -> None:
+        if request.method == "POST":
+            self.posts.append(request.url)
+        body = request.post_data or ""
+        for secret in self.secrets:
+            if secret in body or secret in request.url:
+                self.leaks.append(f"{request.method} {request.url} carries {secret!r}")
+
+    def assert_not_sent(self) -> None:
+        assert not self.leaks, "card data left the browser:\n  " + "\n  ".join(self.leaks)
+
+
+def sent_emails() -> list:
+    """The emails sent so far in this test: the live server runs in this process, and pytest-django
+    swaps in Django's locmem backend, so they are in ``django.core.mail.outbox``."""
+    from django.core import mail
+
+    return list(getattr(mail, "outbox", []))
 
 
 # --- checks of a page ---------------------------------------------------------------------------
@@ -380,6 +417,39 @@ def assert_focus_visible(state: dict) -> None:
     assert state["ring"], f"{where} has the focus but no focus ring"
     assert not state["offscreen"], f"{where} has the focus off screen"
     assert not state["covered"], f"{where} has the focus under the sticky header"
+
+
+def fill_card(page: Page, number: str, *, expiry: str = "12/30", cvc: str = "123") -> None:
+    """Type a card into the payment form, key by key, as a person does."""
+    page.get_by_label("Card number", exact=True).press_sequentially(number)
+    page.get_by_label("Expiry (MM/YY)", exact=True).press_sequentially(expiry)
+    page.get_by_label("CVC", exact=True).press_sequentially(cvc)
+
+
+def totals(page: Page) -> dict[str, str]:
+    """The page's (first) totals box as {label: amount}: Subtotal, Discount (CODE), Shipping, Tax, Total."""
+    box = page.locator("dl.totals").first
+    labels = [text.strip() for text in box.locator("dt").all_inner_texts()]
+    amounts = [text.strip() for text in box.locator("dd").all_inner_texts()]
+    return dict(zip(labels, amounts, strict=True))
+
+
+def open_order(page: Page, number: str) -> None:
+    """From any page: Account -> Your orders -> the order ``number``."""
+    page.get_by_role("banner").get_by_role("link", name="Account").click()
+    page.get_by_role("main").get_by_role("link", name="Your orders").click()
+    page.get_by_role("row").filter(has_text=number).get_by_role("link", name=number).click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == f"Order {number}"
+
+
+def check_and_shoot(visitor: Visitor, shots: Screenshots, step: str) -> None:
+    """The end of a step: nothing went wrong in the browser, the images have alt text and sizes, and
+    both widths are captured."""
+    visitor.problems.assert_none(step)
+    problems = image_problems(visitor.page)
+    assert not problems, f"{step}: {problems}"
+    shots.take(visitor.page, step)
 
 
 def first_of(items: Iterable[T]) -> T:

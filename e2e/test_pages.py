@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from e2e import helpers
+from e2e.catalogue import order_place
+from e2e.helpers import orm
 
 expect = pytest.importorskip("playwright.sync_api", reason=helpers.PLAYWRIGHT_MISSING).expect
 
@@ -108,13 +110,45 @@ def test_every_page_a_guest_reaches(visitor, catalogue, shots):
 
 
 def test_every_page_a_buyer_reaches(visitor, catalogue, shots):
+    """Signed in, from the account page: addresses, orders and each order's page (a shipped order and
+    a cancelled one with its refund), the seller application, the cart."""
+    shipped = orm(order_place, email=catalogue.buyer_email, items=[("NW-TEE-BS", 1), ("HB-MUG", 1)])
+    orm(_ship_all, shipped)
+    cancelled = orm(order_place, email=catalogue.buyer_email, items=[("SP-LINEN-M", 1)])
+    orm(_cancel, cancelled, email=catalogue.buyer_email)
     page = visitor.page
     page.goto("/")
     helpers.log_in(page, email=catalogue.buyer_email, password=catalogue.password)
     visited = crawl(visitor, shots, start="/accounts/")
     paths = {urlsplit(url).path for url in visited}
-    for expected in ("/accounts/", "/accounts/addresses/", "/accounts/addresses/add/", "/sellers/apply/", "/cart/"):
+    for expected in (
+        "/accounts/",
+        "/accounts/addresses/",
+        "/accounts/addresses/add/",
+        "/sellers/apply/",
+        "/cart/",
+        "/orders/",
+        f"/orders/{shipped}/",
+        f"/orders/{cancelled}/",
+    ):
         assert expected in paths, f"{expected} not reached from the account page; visited {sorted(paths)}"
+
+
+def _ship_all(number: str) -> None:
+    from orders import services
+    from orders.models import SubOrder
+
+    for sub_order in SubOrder.objects.filter(order__number=number):
+        services.sub_order_ship(sub_order=sub_order, carrier="DHL", tracking_number=f"JD{sub_order.pk:010d}")
+
+
+def _cancel(number: str, *, email: str) -> None:
+    from accounts.models import User
+    from orders import selectors, services
+
+    buyer = User.objects.get(email=email)
+    order = selectors.order_for_buyer(user=buyer, number=number)
+    services.order_cancel(order=order, actor=buyer, reason="cancelled by the buyer")
 
 
 # --- forms: errors next to the field -------------------------------------------------------------

@@ -1,20 +1,23 @@
-"""Journey 1 of issue #8, as far as the shop goes today: a guest finds a T-shirt through a category and
-a narrowed search, picks a size and colour, adds it to the cart, signs up, and finds the cart in the new
-account. The checkout steps are appended to ``test_guest_buys`` when the checkout pages exist: each step
-is a function of the same ``Journey``, so the test reads as the story.
+"""Journey 1 of issue #8: a guest finds a T-shirt through a category and a narrowed search, picks a
+size and colour, adds it to the cart, signs up and finds the cart in the new account; then checks out
+with a saved address, express shipping, the WELCOME10 coupon and a sandbox card typed into the payment
+form (whose number never reaches the shop), sees the confirmation, the order with its timeline in the
+account, and the receipt in the email outbox. Each step is a method of the same ``Journey``, so the
+test reads as the story.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
 
 from e2e import helpers
 from e2e.catalogue import Catalogue
-from e2e.helpers import Visitor
+from e2e.helpers import CardWatch, Visitor
 
 expect = pytest.importorskip("playwright.sync_api", reason=helpers.PLAYWRIGHT_MISSING).expect
 if TYPE_CHECKING:
@@ -28,6 +31,7 @@ class Journey:
     visitor: Visitor
     shots: helpers.Screenshots
     catalogue: Catalogue
+    order_number: str = field(default="")
 
     @property
     def page(self) -> Page:
@@ -35,9 +39,7 @@ class Journey:
 
     def step(self, name: str) -> None:
         """The end of a step: nothing went wrong in the browser, and both widths are captured."""
-        self.visitor.problems.assert_none(name)
-        assert not helpers.image_problems(self.page), helpers.image_problems(self.page)
-        self.shots.take(self.page, name)
+        helpers.check_and_shoot(self.visitor, self.shots, name)
 
     # --- the steps ---------------------------------------------------------------------------------
 
@@ -126,7 +128,131 @@ class Journey:
         self.step("cart-after-sign-up")
         assert helpers.orm(_account_cart, email) == [("NW-TEE-GM", 2)]
 
-    # (the checkout steps go here: address, shipping, coupon, card, confirmation, the order's page)
+    def enter_new_address(self) -> None:
+        """From the cart to the first step: a new buyer has no address yet and types one, which is
+        saved to the account."""
+        page = self.page
+        page.get_by_role("main").get_by_role("link", name="Checkout").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Where should we deliver?")
+        expect(page.get_by_label("A new address")).to_be_checked()
+        self.step("checkout-address-new")
+        for label, value in ADDRESS.items():
+            page.get_by_label(label, exact=True).fill(value)
+        page.get_by_role("button", name="Continue to shipping").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("How should it ship?")
+
+    def pick_saved_address(self) -> None:
+        """Back to the address step: the address just typed is offered as a saved one, chosen."""
+        page = self.page
+        page.get_by_role("main").get_by_role("link", name="change").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Where should we deliver?")
+        saved = page.locator("label.choice").filter(has_text=ADDRESS["Address line 1"])
+        expect(saved).to_contain_text(ADDRESS["Full name"])
+        expect(saved.get_by_role("radio")).to_be_checked()
+        self.step("checkout-address-saved")
+        saved.click()
+        page.get_by_role("button", name="Continue to shipping").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("How should it ship?")
+        expect(page.get_by_role("main")).to_contain_text(f"{ADDRESS['Postal code']} {ADDRESS['City']}")
+
+    def choose_express_shipping(self) -> None:
+        page = self.page
+        express = page.locator("label.choice").filter(has_text="Express delivery")
+        expect(express).to_contain_text("€9.90")
+        express.click()
+        expect(express.get_by_role("radio")).to_be_checked()
+        self.step("checkout-shipping")
+        page.get_by_role("button", name="Continue to review").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Review your order")
+
+    def apply_coupon(self) -> None:
+        """A code that does not exist is refused next to the field; WELCOME10 takes 10% off."""
+        page = self.page
+        coupon = page.get_by_label("Coupon code", exact=True)
+        coupon.fill("NOSUCHCODE")
+        self.visitor.problems.expect("/checkout/coupon/", 400)  # the form with its error answers 400
+        page.get_by_role("button", name="Apply").click()
+        assert helpers.field_error(page, "Coupon code")
+        self.step("checkout-coupon-unknown")
+        page.get_by_label("Coupon code", exact=True).fill("welcome10")
+        page.get_by_role("button", name="Apply").click()
+        helpers.expect_message(page, "Coupon WELCOME10 applied.")
+        assert helpers.totals(page) == EXPECTED_TOTALS, helpers.totals(page)
+        self.step("checkout-review-coupon")
+
+    def pay_by_card(self) -> None:
+        """The card's digits are typed into the form; sandbox.js turns them into a token, and no
+        request to the shop carries the number, the expiry or the code."""
+        page = self.page
+        watch = CardWatch(secrets=(CARD, CARD.replace(" ", ""), "12/30", "12%2F30"))
+        watch.watch(self.visitor.context)
+        page.get_by_role("button", name="Continue to payment").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Payment")
+        expect(page.locator(".reservation")).to_contain_text("reserved for")
+        helpers.fill_card(page, CARD)
+        self.step("payment-card-typed")
+        page.get_by_role("button", name=f"Pay {EXPECTED_TOTALS['Total']}").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for your order")
+        watch.assert_not_sent()
+        assert watch.posts, "the payment form was not posted"
+        self.order_number = page.locator(".order-number").inner_text()
+        assert re.fullmatch(r"[A-Z0-9-]{6,}", self.order_number), self.order_number
+        expect(page.get_by_role("main")).to_contain_text("Northwind Goods")
+        self.step("confirmation")
+
+    def order_in_the_account(self) -> None:
+        """Account -> Your orders -> the order: its status, its lines and its timeline."""
+        page = self.page
+        page.get_by_role("banner").get_by_role("link", name="Account").click()
+        self.step("account")
+        page.get_by_role("main").get_by_role("link", name="Your orders").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your orders")
+        row = page.get_by_role("row").filter(has_text=self.order_number)
+        expect(row).to_contain_text(EXPECTED_TOTALS["Total"])
+        self.step("orders-list")
+        row.get_by_role("link", name=self.order_number).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Order {self.order_number}")
+        part = page.locator("section.package").filter(has_text="Northwind Goods")
+        expect(part.locator(".badge")).to_have_text("Confirmed")
+        expect(part).to_contain_text("NW-TEE-GM")
+        timeline = page.locator(".timeline .timeline-entry")
+        assert timeline.count() >= 2, timeline.all_inner_texts()
+        expect(page.locator(".timeline")).to_contain_text(re.compile("confirmed", re.I))
+        assert helpers.totals(page) == EXPECTED_TOTALS, helpers.totals(page)
+        self.step("order-page")
+
+    def receipt_was_emailed(self, email: str) -> None:
+        """The receipt in the outbox (the live server runs in this process: Django's locmem backend)."""
+        about_the_order = [m for m in helpers.sent_emails() if self.order_number in m.subject]
+        to_buyer = [m for m in about_the_order if m.to == [email]]
+        assert [m.subject for m in to_buyer] == [f"Your order {self.order_number} is confirmed"], [
+            (m.to, m.subject) for m in about_the_order
+        ]
+        receipt = to_buyer[0]
+        assert self.order_number in receipt.body
+        assert EXPECTED_TOTALS["Total"] in receipt.body
+        assert ADDRESS["Address line 1"] in receipt.body  # where it goes
+        # and the seller was told what to ship
+        to_seller = [m.subject for m in about_the_order if m.to == [self.catalogue.seller_email]]
+        assert to_seller == [f"New order {self.order_number}: 2 items to ship"], to_seller
+
+
+CARD = "4242 4242 4242 4242"
+ADDRESS = {
+    "Full name": "Noa New",
+    "Address line 1": "Kastanienallee 7",
+    "Postal code": "10435",
+    "City": "Berlin",
+    "Country": "DE",
+}
+# 2 x €24.00; WELCOME10 takes 10%; express ships for €9.90; 19% VAT on 48.00 - 4.80 + 9.90 = 53.10
+EXPECTED_TOTALS = {
+    "Subtotal": "€48.00",
+    "Discount (WELCOME10)": "\u2212€4.80",  # a minus sign
+    "Shipping": "€9.90",
+    "Tax": f"€{(Decimal('53.10') * Decimal('0.19')).quantize(Decimal('0.01'))}",
+    "Total": f"€{Decimal('53.10') + (Decimal('53.10') * Decimal('0.19')).quantize(Decimal('0.01'))}",
+}
 
 
 def _account_cart(email: str) -> list[tuple[str, int]]:
@@ -157,3 +283,11 @@ def test_guest_buys(visitor, catalogue, shots, new_visitor):
     helpers.log_in(other.page, email=email, password=catalogue.password)
     assert helpers.cart_count(other.page) == 1
     other.problems.assert_none("second browser")
+
+    journey.enter_new_address()
+    journey.pick_saved_address()
+    journey.choose_express_shipping()
+    journey.apply_coupon()
+    journey.pay_by_card()
+    journey.order_in_the_account()
+    journey.receipt_was_emailed(email)
