@@ -189,6 +189,7 @@ def freshness(args: argparse.Namespace, rng: random.Random) -> list[float]:
     from search.backends.base import SearchQuery
     from search.selectors import search_products
     from sellers.models import Seller
+    from shop.core.models import OutboxEvent
 
     worker = subprocess.Popen(
         [str(Path(PYTHON).parent / "celery"), "-A", "shop", "worker", "--loglevel", "WARNING",
@@ -200,7 +201,14 @@ def freshness(args: argparse.Namespace, rng: random.Random) -> list[float]:
     delays: list[float] = []
     probes = []
     try:
-        time.sleep(8)  # the worker connects to the broker and starts consuming
+        # The worker first delivers what is pending (a bulk seed leaves its sellers' events behind,
+        # each a rebuild of a whole range): probes are timed once the outbox is empty.
+        drain_started = time.monotonic()
+        while OutboxEvent.objects.filter(delivered_at__isnull=True).exists():
+            if time.monotonic() - drain_started > 900:
+                raise SystemExit("the worker did not empty the outbox within 15 minutes")
+            time.sleep(1)
+        time.sleep(2)
         for run in range(args.freshness_runs):
             token = "zq" + "".join(rng.choice(string.ascii_lowercase) for _ in range(10))
             data = {

@@ -265,10 +265,19 @@ _SPACES = re.compile(r"\s+")
 
 
 def popular_query_record(*, query: str) -> None:
-    """Count a query that found products, for autocomplete. One upsert; skipped for long queries."""
+    """Count a query that found products, for autocomplete. One upsert; skipped for long queries.
+
+    Committed without waiting for the write-ahead log to reach the disk (``synchronous_commit``
+    off for this transaction only): every search makes this write, and a count lost in a crash is
+    harmless, while waiting for the flush is most of its cost on a busy disk."""
     normalized = _SPACES.sub(" ", query).strip().lower()
     if not normalized or len(normalized) > POPULAR_QUERY_MAX_LENGTH:
         return
-    updated = PopularQuery.objects.filter(query=normalized).update(count=F("count") + 1)
-    if not updated:
-        PopularQuery.objects.bulk_create([PopularQuery(query=normalized, count=1)], ignore_conflicts=True)
+    own_transaction = not connection.in_atomic_block  # never relax a caller's transaction
+    with transaction.atomic():
+        if own_transaction and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        updated = PopularQuery.objects.filter(query=normalized).update(count=F("count") + 1)
+        if not updated:
+            PopularQuery.objects.bulk_create([PopularQuery(query=normalized, count=1)], ignore_conflicts=True)

@@ -111,6 +111,7 @@ POPULAR_QUERIES_CACHED = 1_000  # the most frequent queries, filtered by prefix 
 RANK_WINDOW = 200  # a result set of more than COUNT_CAP matches is ranked over its this many most popular
 RELAXED_BELOW = 10  # fewer matches of every word than a first page: top it up with "any word" matches
 SUGGESTION_MIN_PREFIX = 2  # one letter matches a good part of the index: only popular queries then
+TITLE_COMPLETION_MIN_WORD = 3  # titles are completed from the third letter of the word being typed
 
 _WORD = re.compile(r"[^\W_]+")
 # The last word of a query still being typed: after a space or at the start, not negated or quoted.
@@ -357,14 +358,14 @@ class PostgresBackend(SearchBackend):
         filters = _facet_filters(query)
         matching = base.filter(*filters.values())
 
-        count = matching.order_by()[: COUNT_CAP + 1].count()
+        facets, count = self._facets_and_count(query, base, filters)
         any_word = _any_word_query(searched) if text is not None and count < relaxed_below() else None
         if any_word is not None:
             relaxed_base = _base(query, any_word.text)
-            relaxed_matching = relaxed_base.filter(*filters.values())
-            relaxed_count = relaxed_matching.order_by()[: COUNT_CAP + 1].count()
+            relaxed_facets, relaxed_count = self._facets_and_count(query, relaxed_base, filters)
             if relaxed_count > count:
-                text, base, matching, count = any_word.text, relaxed_base, relaxed_matching, relaxed_count
+                text, base, count, facets = any_word.text, relaxed_base, relaxed_count, relaxed_facets
+                matching = relaxed_base.filter(*filters.values())
             else:
                 any_word = None
         offset = (query.page - 1) * query.page_size
@@ -383,14 +384,27 @@ class PostgresBackend(SearchBackend):
             count=min(count, COUNT_CAP),
             count_is_capped=count > COUNT_CAP,
             results=[Hit(**row) for row in rows],
-            facets=self._facets(query, base, filters),
+            facets=facets,
             suggestion=suggestion,
             relaxed=any_word is not None,
             query=query,
         )
 
-    def _facets(self, query: SearchQuery, base: QuerySet[SearchDocument], filters: dict[str, Q]) -> Facets:
-        """All four disjunctive facets from one read of up to ``FACET_SAMPLE`` base matches (unranked)."""
+    def _facets_and_count(
+        self, query: SearchQuery, base: QuerySet[SearchDocument], filters: dict[str, Q]
+    ) -> tuple[Facets, int]:
+        """The facets, and the number of matches of every filter (up to ``COUNT_CAP + 1``): counted in
+        the facet sample when it holds every base match, else by a query of its own."""
+        facets, count = self._facets(query, base, filters)
+        if count is None:
+            count = base.filter(*filters.values()).order_by()[: COUNT_CAP + 1].count()
+        return facets, count
+
+    def _facets(
+        self, query: SearchQuery, base: QuerySet[SearchDocument], filters: dict[str, Q]
+    ) -> tuple[Facets, int | None]:
+        """All four disjunctive facets from one read of up to ``FACET_SAMPLE`` base matches (unranked),
+        and the number of those passing every filter when the sample holds every match (else None)."""
         sample = list(
             base.order_by()
             .annotate(
@@ -414,13 +428,15 @@ class PostgresBackend(SearchBackend):
         )
         prices = [price for _, _, price, _ in counted_for("price")]
         ratings = [rating for *_, rating in counted_for("rating")]
-        return Facets(
+        facets = Facets(
             brand=[FacetValue(value, n) for value, n in _top(brands, BRAND_FACET_SIZE)],
             category=_category_facet(_top(categories, CATEGORY_FACET_SIZE)),
             price=_price_buckets(prices),
             rating=[RatingBucket(m, n) for m in RATING_BUCKETS if (n := sum(1 for r in ratings if r >= m))],
             approximate=approximate,
         )
+        count = None if approximate else sum(1 for _, flags in rows if all(flags.values()))
+        return facets, count
 
     def suggest(self, prefix: str, *, limit: int) -> list[str]:
         prefix = " ".join(prefix.lower().split())
@@ -438,6 +454,9 @@ class PostgresBackend(SearchBackend):
             if last:
                 terms = _term_completions(last, limit=5)
                 found += [f"{head}{term}" for term in terms]
+            # a word of one or two letters starts too many words for the title index: completing it
+            # reads thousands of index entries ("nordic labs c": 0.1-2 s at a million products)
+            if len(last) >= TITLE_COMPLETION_MIN_WORD:
                 found += _title_completions(head, last, limit=3)
         unique: dict[str, str] = {}
         for suggestion in found:
