@@ -214,7 +214,7 @@ class Journey:
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Order {self.order_number}")
         part = page.locator("section.package").filter(has_text="Northwind Goods")
         expect(part.locator(".badge")).to_have_text("Confirmed")
-        expect(part).to_contain_text("NW-TEE-GM")
+        expect(part.get_by_role("row").filter(has_text="NW-TEE-GM")).to_contain_text("€48.00")  # 2 x €24.00
         timeline = page.locator(".timeline .timeline-entry")
         assert timeline.count() >= 2, timeline.all_inner_texts()
         expect(page.locator(".timeline")).to_contain_text(re.compile("confirmed", re.I))
