@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shlex
 import signal
 import statistics
 import string
@@ -269,7 +270,7 @@ def main() -> None:
     delays = [] if args.skip_freshness else freshness(args, rng)
     load_after = os.getloadavg()[0]
 
-    command = f"{environment_prefix()}.venv/bin/python bench/search.py {' '.join(sys.argv[1:])}".rstrip()
+    command = f"{environment_prefix()}.venv/bin/python bench/search.py {shlex.join(sys.argv[1:])}".rstrip()
     head = f"`{command}` — {documents:,} indexed products (PostgreSQL backend)."
     note = (
         f"\n\nMachine: {os.cpu_count()} cores shared with other work; 1-minute load average "

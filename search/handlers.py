@@ -18,6 +18,7 @@ from django.db import transaction
 from catalog import events as catalog_events
 from catalog.models import Product, Variant
 from inventory.events import STOCK_CHANGED
+from reviews import events as reviews_events
 from search import services
 from search.tasks import elasticsearch_documents_sync_task
 from sellers import events as sellers_events
@@ -60,15 +61,18 @@ def stock_changed_refresh_in_stock(event: OutboxEvent) -> None:
         _elasticsearch_sync(list(variants.values_list("product_id", flat=True)))
 
 
-# Published by the reviews app (reviews.events; reviews sits below search):
-# product.rating_changed {product_id, average, count}
-# seller.rating_changed {seller_id, rating, review_count, fulfilment_days}
-PRODUCT_RATING_CHANGED = "product.rating_changed"
-SELLER_RATING_CHANGED = "seller.rating_changed"
+# reviews.events (reviews sits below search):
+# reviews.product_rating_changed {product_id, average (null without reviews), count, ...}
+# reviews.seller_rating_changed {seller_id, rating (null while unrated), review_count, fulfilment_days, ...}
+PRODUCT_RATING_CHANGED = reviews_events.PRODUCT_RATING_CHANGED
+SELLER_RATING_CHANGED = reviews_events.SELLER_RATING_CHANGED
 
 
 def _rating(value: Any) -> Decimal:
-    """A 0-5 rating from an event's payload (a Decimal arrives as a string), to two places."""
+    """A 0-5 rating from an event's payload (a Decimal arrives as a string; null: not rated, 0), to
+    two places."""
+    if value is None:
+        return Decimal("0.00")
     try:
         rating = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -84,7 +88,7 @@ def product_rating_changed_update_document(event: OutboxEvent) -> None:
     applied = services.product_rating_apply(
         product_id=int(payload["product_id"]),
         average=_rating(payload["average"]),
-        count=max(int(payload["count"]), 0),
+        count=max(int(payload.get("count") or 0), 0),
         as_of=event.created_at,
     )
     if applied:

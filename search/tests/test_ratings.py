@@ -79,6 +79,15 @@ def test_an_older_rating_arriving_late_is_ignored(shelf):
     assert (_document(shelf["green-tea"]).rating, _document(shelf["green-tea"]).rating_count) == (Decimal("4.00"), 9)
 
 
+def test_ratings_withdrawn_to_none_count_as_unrated(shelf, relayed):
+    relayed(PRODUCT_RATING_CHANGED, {"product_id": shelf["green-tea"].pk, "average": "4.00", "count": 1})
+    relayed(PRODUCT_RATING_CHANGED, {"product_id": shelf["green-tea"].pk, "average": None, "count": 0})
+    assert (_document(shelf["green-tea"]).rating, _document(shelf["green-tea"]).rating_count) == (0, 0)
+    seller_id = shelf["green-tea"].seller_id
+    relayed(SELLER_RATING_CHANGED, {"seller_id": seller_id, "rating": None, "review_count": 0, "fulfilment_days": None})
+    assert _document(shelf["green-tea"]).seller_rating == 0
+
+
 def test_out_of_range_ratings_are_clamped(shelf, relayed):
     relayed(PRODUCT_RATING_CHANGED, {"product_id": shelf["green-tea"].pk, "average": "7.5", "count": 1})
     assert _document(shelf["green-tea"]).rating == Decimal("5.00")
