@@ -183,16 +183,16 @@ class CardWatch:
     number typed, with and without spaces, the expiry) must appear in no URL and no request body."""
 
     secrets: tuple[str, ...]
-    posts: list[str] = field(default_factory=list)  # the URLs of the POSTs seen
+    posts: list[tuple[str, str]] = field(default_factory=list)  # the (URL, body) of each POST seen
     leaks: list[str] = field(default_factory=list)
 
     def watch(self, context: BrowserContext) -> None:
         context.on("request", self._request)
 
     def _request(self, request: Request) -> None:
-        if request.method == "POST":
-            self.posts.append(request.url)
         body = request.post_data or ""
+        if request.method == "POST":
+            self.posts.append((request.url, body))
         for secret in self.secrets:
             if secret in body or secret in request.url:
                 self.leaks.append(f"{request.method} {request.url} carries {secret!r}")
