@@ -6,6 +6,7 @@ import pytest
 from celery import current_app
 from celery.contrib.testing.worker import start_worker
 from django.db import transaction
+from kombu import pools
 
 from shop.core import events
 from shop.core.models import OutboxEvent
@@ -30,6 +31,11 @@ def real_broker():
         yield app
     finally:
         app.conf.task_always_eager = True
+        # Closing the broker's pool closes kombu's process-wide pool for that URL, which the eager
+        # path still acquires a producer from: drop every pool so the tests after these get new ones.
+        pools.reset()
+        app._pool = None
+        app.amqp._producer_pool = None
 
 
 def follow_up(event):
