@@ -203,7 +203,10 @@ class Journey:
         assert fields["payment_token"] == ["tok_visa"]
         self.order_number = page.locator(".order-number").inner_text()
         assert re.fullmatch(r"[A-Z0-9-]{6,}", self.order_number), self.order_number
-        expect(page.get_by_role("main")).to_contain_text("Northwind Goods")
+        part = page.locator("section.package").filter(has_text="Northwind Goods")
+        for label in ("Discount", "Shipping", "Tax"):  # the part's sum adds up on the page
+            expect(part).to_contain_text(EXPECTED_TOTALS[label if label != "Discount" else "Discount (WELCOME10)"])
+        expect(part).to_contain_text(EXPECTED_TOTALS["Total"])
         self.step("confirmation")
 
     def order_in_the_account(self) -> None:
