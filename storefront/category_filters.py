@@ -35,11 +35,15 @@ SORTS = {
     "rating": "Best rated",
 }
 DEFAULT_SORT = "newest"
+SEARCH_ONLY_SORTS = {"rating"}  # the catalog's keyset listing sorts by date and price only
 FACETS_TIMEOUT = 5 * 60  # as the cached pages (storefront.fragments.PAGE_TIMEOUT)
 
 
 def is_filtered(params: QueryDict) -> bool:
-    """True when the request asks for a filter: the page comes from the search backend then."""
+    """True when the request asks for a filter, or a sort only the search backend has (best rated):
+    the page comes from the search backend then."""
+    if params.get("sort") in SEARCH_ONLY_SORTS:
+        return True
     return any(value.strip() for name in FILTER_PARAMS for value in params.getlist(name))
 
 

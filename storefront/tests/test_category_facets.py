@@ -90,6 +90,14 @@ def test_filters_combine_with_the_subtree_and_the_sort(client, shelf):
     assert html.index("Nordic Phone") < html.index("Aurora Phone")
 
 
+def test_best_rated_sort_stays_available_once_the_last_filter_is_removed(client, shelf):
+    SearchDocument.objects.filter(product_id=shelf["nordic-phone"].pk).update(rating="4.9")
+    response = client.get("/c/electronics/", {"sort": "rating"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.index("Nordic Phone") < html.index("Aurora Phone")
+
+
 def test_minimum_rating_filter_uses_the_indexed_ratings(client, shelf):
     SearchDocument.objects.filter(product_id=shelf["aurora-phone"].pk).update(rating="4.5")
     html = client.get("/c/electronics/", {"min_rating": "4"}).content.decode()
