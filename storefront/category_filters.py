@@ -3,7 +3,7 @@
 A category page without filters stays what it was: cached whole, keyset-paginated from the catalog
 (storefront.fragments.category_page). Its facet panel (brand, price and rating counts over the whole
 category, and the in-stock filter) is built here from one search of the category and cached on its
-own, so every sort and page of the category shares it.
+own for ``FACETS_TIMEOUT``, so every sort and page of the category shares it.
 
 Once a buyer filters (``brand``, ``min_price``, ``max_price``, ``min_rating``, ``in_stock``) the page
 is a search of that category with those filters, rendered for the request: results, disjunctive facets
@@ -36,7 +36,7 @@ SORTS = {
 }
 DEFAULT_SORT = "newest"
 SEARCH_ONLY_SORTS = {"rating"}  # the catalog's keyset listing sorts by date and price only
-FACETS_TIMEOUT = 5 * 60  # as the cached pages (storefront.fragments.PAGE_TIMEOUT)
+FACETS_TIMEOUT = 5 * 60  # how long the unfiltered pages' facet counts may lag product changes
 
 
 def is_filtered(params: QueryDict) -> bool:
@@ -121,7 +121,9 @@ def unfiltered_facets_html(path: str, url: str) -> str:
         result = search_selectors.search_products(query)
         return _facet_panel(url, {}, result, query)
 
-    scopes = [versions.ALL, versions.CATEGORIES, versions.category_scope(path)]
+    # Not scoped to the category's product events: a busy category would search again on each one.
+    # The counts may lag a product change by up to FACETS_TIMEOUT; the listing itself does not.
+    scopes = [versions.ALL, versions.CATEGORIES]
     return versions.cached("category.facets.v1", (path,), scopes, build, timeout=FACETS_TIMEOUT)
 
 
