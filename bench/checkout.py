@@ -581,9 +581,9 @@ def write_record(args, results, checks, hot, sell_out, profiled, *, products: in
             else "Most of its time is the Python around the statements (the ORM building them and reading rows, "
             "DRF, the saga's steps), on the same 2 cores as PostgreSQL. "
         )
-        + f"One order at a time takes {order_ms:.0f} ms here (itself stretched by the other agents' load); at that "
-        f"cost two cores kept busy would give at most about {2000 / order_ms:,.0f} orders/s (PostgreSQL's own CPU "
-        "comes out of the same cores), and the concurrent runs above got less because they shared the cores. "
+        + f"At that cost two cores kept busy would give at most about {2000 / order_ms:,.0f} orders/s (the time is "
+        "itself stretched by the other agents' load, and PostgreSQL's own CPU comes out of the same cores); the "
+        "concurrent runs above got less because they shared the cores. "
         + "The saga commits each step on purpose (a worker that dies mid-saga leaves a state the resume task can "
         "read), so the way to the platform peak is more application servers in front of a PostgreSQL on its own "
         f"machine, sized for the commits: {commits} per order x {SEED_DESIGN_PEAK} orders/s = "
