@@ -1,9 +1,11 @@
 """Building and sending the shop's emails: a plain-text part and an HTML part (the shop's look, a
 table layout with inline styles, as mail clients need) rendered from one context.
 
-``email_send`` is called by the outbox handlers (notifications.handlers). Each message carries a
-Message-ID made from its event and kind, so the copy a relay would send again after a crash between
-the SMTP hand-off and the handler's commit is recognised as the same message by mail providers.
+``email_send`` is called by the outbox handlers (notifications.handlers), inside the handler's
+transaction: a send that fails rolls the handler back and the event is delivered again later. The
+one case left, a crash between the SMTP hand-off and that commit, sends the email again; it then
+carries the same Message-ID (made from its event and kind), by which receiving mail systems can
+tell it is a duplicate.
 """
 
 from __future__ import annotations

@@ -107,7 +107,8 @@ def _parcel_subject(status: str, *, store: str, number: str, whole_order: bool) 
 @handles(orders_events.SUB_ORDER_STATUS_CHANGED)
 def email_buyer_parcel_update(event: OutboxEvent) -> None:
     """A seller's part of the order shipped (carrier, tracking number), was delivered, or was
-    cancelled (its refund follows in its own email)."""
+    cancelled (its refund follows in its own email). Each part moves on its own, so cancelling a
+    whole order of several sellers tells the buyer once per part, each with its lines and amount."""
     payload = event.payload
     if payload["to"] not in BUYER_PARCEL_EMAILS:
         return
