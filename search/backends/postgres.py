@@ -397,7 +397,9 @@ class PostgresBackend(SearchBackend):
         """The facets, and the number of matches of every filter (up to ``COUNT_CAP + 1``): counted in
         the facet sample when it holds every base match, else by a query of its own."""
         facets, count = self._facets(query, base, filters)
-        if count is None:
+        if count is None and not filters and FACET_SAMPLE >= COUNT_CAP:
+            count = COUNT_CAP + 1  # more than FACET_SAMPLE matches, and no facet filter to cut them
+        elif count is None:
             count = base.filter(*filters.values()).order_by()[: COUNT_CAP + 1].count()
         return facets, count
 
