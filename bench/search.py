@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import shlex
 import signal
 import statistics
@@ -211,7 +212,8 @@ def freshness(args: argparse.Namespace, rng: random.Random) -> list[float]:
             time.sleep(1)
         time.sleep(2)
         for run in range(args.freshness_runs):
-            token = "zq" + "".join(rng.choice(string.ascii_lowercase) for _ in range(10))
+            # unique across runs (SKUs stay taken by the archived probes of earlier runs)
+            token = "zq" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(10))
             data = {
                 "title": f"Freshness probe {token}",
                 "category": category.path,
