@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from catalog.models import Variant
@@ -256,6 +256,33 @@ def _lock_stocks(**filters) -> list[Stock]:
     return list(Stock.objects.select_for_update().filter(**filters).order_by("sku"))
 
 
+def _guarded_update(quantities: dict[int, int], *, guard, updated_at, **changes) -> int:
+    """One UPDATE of several stock rows (``quantities``: units per stock id): each row changes only
+    when ``guard(units)`` holds for it, each column of ``changes`` set to ``changes[column](units)``.
+    Returns how many rows changed. Call holding the rows' locks (``_lock_stocks``), inside a savepoint
+    or transaction, so a CHECK violation undoes every row."""
+    if not quantities:
+        return 0
+    condition = Q()
+    for stock_id, quantity in quantities.items():
+        condition |= Q(pk=stock_id) & guard(quantity)
+    values = {
+        column: Case(*(When(pk=stock_id, then=value(quantity)) for stock_id, quantity in quantities.items()))
+        for column, value in changes.items()
+    }
+    return Stock.objects.filter(condition).update(**values, updated_at=updated_at)
+
+
+def _not_updated(stocks: list[Stock], updated_at) -> list[str]:
+    """The SKUs of ``stocks`` that a ``_guarded_update`` stamped ``updated_at`` left out (its guard failed)."""
+    return list(
+        Stock.objects.filter(pk__in=[stock.pk for stock in stocks])
+        .exclude(updated_at=updated_at)
+        .order_by("sku")
+        .values_list("sku", flat=True)
+    )
+
+
 def _lock_reservation(reservation_id: int) -> Reservation:
     # The reservation row is always locked before its stock rows (and creation inserts it first).
     reservation = Reservation.objects.select_for_update().filter(pk=reservation_id).first()
@@ -322,18 +349,22 @@ def _reserve(*, key: str, wanted: dict[int, tuple[str, int]], ttl: timedelta) ->
     short = [stock.sku for stock in stocks if stock.available < wanted[stock.pk][1]]
     if short or len(stocks) < len(wanted):  # fewer rows: a variant deleted meanwhile
         raise OutOfStock(short or [sku for stock_id, (sku, _) in wanted.items()])
+    quantities = {stock.pk: wanted[stock.pk][1] for stock in stocks}
+    try:
+        # One UPDATE for every row. The second guard: even a row read without its lock cannot be
+        # over-reserved here (a row failing it is left out, and the count says so).
+        updated = _guarded_update(
+            quantities,
+            guard=lambda quantity: Q(on_hand__gte=F("reserved") + quantity),
+            reserved=lambda quantity: F("reserved") + quantity,
+            updated_at=now,
+        )
+    except IntegrityError as exc:  # the third guard, the CHECK constraint
+        raise OutOfStock([stock.sku for stock in stocks]) from exc
+    if updated != len(stocks):
+        raise OutOfStock(_not_updated(stocks, now))
     for stock in stocks:
-        quantity = wanted[stock.pk][1]
-        try:
-            # The second guard: even a row read without its lock cannot be over-reserved here.
-            updated = Stock.objects.filter(pk=stock.pk, on_hand__gte=F("reserved") + quantity).update(
-                reserved=F("reserved") + quantity, updated_at=now
-            )
-        except IntegrityError as exc:  # the third guard, the CHECK constraint
-            raise OutOfStock([stock.sku]) from exc
-        if updated != 1:
-            raise OutOfStock([stock.sku])
-        stock.reserved += quantity
+        stock.reserved += quantities[stock.pk]
     # The lines go in after the lock, not before: their foreign-key check takes a KEY SHARE lock on the
     # stock rows, and two transactions each holding one while asking for FOR UPDATE would deadlock.
     ReservationLine.objects.bulk_create(
@@ -350,10 +381,16 @@ def _return_held_units(reservation: Reservation) -> None:
     lines = {line.stock_id: line for line in reservation.lines.all()}
     now = timezone.now()
     flash_sale_units = {}
-    for stock in _lock_stocks(pk__in=list(lines)):
+    stocks = _lock_stocks(pk__in=list(lines))
+    # Unconditional on purpose (one UPDATE): the CHECK (reserved >= 0) refuses a release of units never held.
+    _guarded_update(
+        {stock.pk: lines[stock.pk].quantity for stock in stocks},
+        guard=lambda quantity: Q(),
+        reserved=lambda quantity: F("reserved") - quantity,
+        updated_at=now,
+    )
+    for stock in stocks:
         quantity = lines[stock.pk].quantity
-        # Unconditional on purpose: the CHECK (reserved >= 0) refuses a release of units never held.
-        Stock.objects.filter(pk=stock.pk).update(reserved=F("reserved") - quantity, updated_at=now)
         stock.reserved -= quantity
         _stock_changed(stock)
         if stock.flash_sale:
@@ -423,21 +460,22 @@ def reservation_commit(*, reservation_id: int) -> Reservation:
         if short:
             raise ReservationLapsed(short)
     now = timezone.now()
+    quantities = {stock.pk: lines[stock.pk].quantity for stock in stocks}
+    if held:  # the units are ours: they leave on_hand and reserved together
+        changes = {"on_hand": lambda q: F("on_hand") - q, "reserved": lambda q: F("reserved") - q}
+        guard = lambda q: Q(reserved__gte=q)  # noqa: E731
+    else:  # lapsed: take them from what is available, as a new reservation would
+        changes = {"on_hand": lambda q: F("on_hand") - q}
+        guard = lambda q: Q(on_hand__gte=F("reserved") + q)  # noqa: E731
+    try:
+        updated = _guarded_update(quantities, guard=guard, **changes, updated_at=now)  # one UPDATE for all rows
+    except IntegrityError as exc:
+        raise ReservationLapsed([stock.sku for stock in stocks]) from exc
+    if updated != len(stocks):
+        raise ReservationLapsed(_not_updated(stocks, now))
     movements = []
     for stock in stocks:
-        quantity = lines[stock.pk].quantity
-        if held:  # the units are ours: they leave on_hand and reserved together
-            sold = Stock.objects.filter(pk=stock.pk, reserved__gte=quantity)
-            changes = {"on_hand": F("on_hand") - quantity, "reserved": F("reserved") - quantity}
-        else:  # lapsed: take them from what is available, as a new reservation would
-            sold = Stock.objects.filter(pk=stock.pk, on_hand__gte=F("reserved") + quantity)
-            changes = {"on_hand": F("on_hand") - quantity}
-        try:
-            updated = sold.update(**changes, updated_at=now)
-        except IntegrityError as exc:
-            raise ReservationLapsed([stock.sku]) from exc
-        if updated != 1:
-            raise ReservationLapsed([stock.sku])
+        quantity = quantities[stock.pk]
         stock.on_hand -= quantity
         if held:
             stock.reserved -= quantity
@@ -564,7 +602,7 @@ def _after_commit_reconcile(skus: list[str]) -> None:
 # --- for orders: holding a reservation while a payment is in flight, restocking cancelled sales ---
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # nothing to undo in part: the caller's transaction, when there is one
 def reservation_extend(*, reservation_id: int, expires_at) -> Reservation:
     """Hold a reservation at least until ``expires_at`` (a payment is in flight and its outcome may
     come late: the units must not go back on sale meanwhile). Never shortens; a reservation that is

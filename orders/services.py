@@ -111,6 +111,18 @@ TRACKING_MAX_LENGTH = 100
 REASON_MAX_LENGTH = 500
 
 ZERO = Decimal("0.00")
+PRICED_FIELDS = ("subtotal", "discount", "shipping", "tax", "total")  # what _price_locked sets on a checkout
+# what settling a payment sets on its attempt
+ATTEMPT_OUTCOME_FIELDS = (
+    "status",
+    "intent_id",
+    "gateway",
+    "decline_code",
+    "message",
+    "response_status",
+    "response",
+    "finished_at",
+)
 CS = Checkout.Status
 SS = SubOrder.Status
 RS = Return.Status
@@ -158,6 +170,9 @@ class _Outcome:
     message: str = ""
 
 
+_Steps = list[tuple[str, dict[str, Any]]]  # saga steps (name, detail) of a transaction, recorded together
+
+
 # --- small helpers -----------------------------------------------------------------------------------
 
 
@@ -186,6 +201,12 @@ def _step(checkout: Checkout, name: str, **detail: Any) -> None:
     CheckoutStep.objects.create(checkout=checkout, name=name, detail=detail)
 
 
+def _steps_record(checkout: Checkout, steps: _Steps) -> None:
+    """Several steps of one transaction in one INSERT, in the order given."""
+    if steps:
+        CheckoutStep.objects.bulk_create([CheckoutStep(checkout=checkout, name=n, detail=d) for n, d in steps])
+
+
 def _money(value: Decimal) -> str:
     return f"{to_decimal(value):.2f}"
 
@@ -195,8 +216,11 @@ def _lock_buyer(user_id: int) -> None:
     list(User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True))
 
 
-def _lock_checkout(checkout_id: int, *, buyer_id: int | None = None) -> Checkout:
-    query = Checkout.objects.select_for_update().filter(pk=checkout_id)
+def _lock_checkout(checkout_id: int, *, buyer_id: int | None = None, with_method: bool = False) -> Checkout:
+    """The checkout, locked (its row only); ``with_method`` reads its shipping method in the same query."""
+    query = Checkout.objects.select_for_update(of=("self",)).filter(pk=checkout_id)
+    if with_method:
+        query = query.select_related("shipping_method")
     if buyer_id is not None:
         query = query.filter(buyer_id=buyer_id)
     checkout = query.first()
@@ -363,7 +387,7 @@ def checkout_start(
             _step(checkout, "started", lines=len(lines))
     if existing is not None:
         return _checkout_finish_start(existing), False
-    return _checkout_finish_start(checkout), True
+    return _checkout_finish_start(checkout, lines=lines), True
 
 
 def _subtotals(lines: Sequence[CheckoutLine]) -> dict[int, Decimal]:
@@ -373,8 +397,9 @@ def _subtotals(lines: Sequence[CheckoutLine]) -> dict[int, Decimal]:
     return subtotals
 
 
-def _checkout_finish_start(checkout: Checkout) -> Checkout:
-    """Steps 2-4 of a start (reserve, redeem, price); each idempotent, each skipped once done."""
+def _checkout_finish_start(checkout: Checkout, *, lines: list[CheckoutLine] | None = None) -> Checkout:
+    """Steps 2-4 of a start (reserve, redeem, price); each idempotent, each skipped once done.
+    ``lines``: the checkout's lines just created (variant, product and category loaded), else read."""
     if checkout.is_priced or checkout.status != CS.RESERVED:
         return checkout
     if checkout.expires_at <= timezone.now():
@@ -383,7 +408,8 @@ def _checkout_finish_start(checkout: Checkout) -> Checkout:
             if locked.status == CS.RESERVED:
                 _release_locked(locked, CS.EXPIRED, reason="start not finished in time")
         raise CheckoutExpired("This checkout expired before it was ready. Start again from your cart.")
-    lines = list(checkout.lines.select_related("variant__product__category").order_by("id"))
+    if lines is None:
+        lines = list(checkout.lines.select_related("variant__product__category").order_by("id"))
     try:
         reservation = inventory_services.reservation_create(
             key=checkout.reservation_key, lines=[(line.sku, line.quantity) for line in lines], ttl=checkout_ttl()
@@ -405,22 +431,23 @@ def _checkout_finish_start(checkout: Checkout) -> Checkout:
             _checkout_discard(checkout)
             raise
     with transaction.atomic():
-        locked = _lock_checkout(checkout.pk)
+        locked = _lock_checkout(checkout.pk, with_method=True)
         if locked.is_priced:
             return locked
         replaced = locked.status != CS.RESERVED
         if replaced:  # abandoned by a newer start meanwhile: give back what we took
             _release_holds(locked)
         else:
-            _step(locked, "reserved", reservation_id=reservation.pk, expires_at=reservation.expires_at.isoformat())
+            steps = [("reserved", {"reservation_id": reservation.pk, "expires_at": reservation.expires_at.isoformat()})]
             if quote is not None:
-                _step(locked, "coupon_redeemed", coupon_id=quote.coupon_id)
+                steps.append(("coupon_redeemed", {"coupon_id": quote.coupon_id}))
                 locked.coupon_id = quote.coupon_id
             _price_locked(locked, lines, quote)
             locked.reservation = reservation
             locked.expires_at = reservation.expires_at
-            locked.save()
-            _step(locked, "priced", total=_money(locked.total))
+            locked.save(update_fields=[*PRICED_FIELDS, "coupon_id", "reservation", "expires_at", "updated_at"])
+            steps.append(("priced", {"total": _money(locked.total)}))
+            _steps_record(locked, steps)
     if replaced:  # raised after the commit, so the release above stands
         raise CheckoutConflict("This checkout was replaced by a newer one.")
     return locked
@@ -579,7 +606,7 @@ def checkout_pay(*, user, checkout_id: int, idempotency_key: str, token: str, ga
         raise ValidationError({"gateway": [f"Choose one of: {', '.join(settings.PAYMENT_GATEWAYS)}."]})
     expired = False
     with transaction.atomic():
-        checkout = _lock_checkout(checkout_id, buyer_id=user.pk)
+        checkout = _lock_checkout(checkout_id, buyer_id=user.pk, with_method=True)
         attempt = checkout.attempts.filter(idempotency_key=key).first()
         if attempt is not None:
             return _replay(checkout, attempt)
@@ -595,7 +622,8 @@ def checkout_pay(*, user, checkout_id: int, idempotency_key: str, token: str, ga
             _release_locked(checkout, CS.EXPIRED, reason="reservation expired before payment")
             expired = True
         else:
-            order = _order_for_checkout(checkout)
+            steps: _Steps = []
+            order = _order_for_checkout(checkout, steps=steps)
             attempt = PaymentAttempt.objects.create(
                 checkout=checkout,
                 idempotency_key=key,
@@ -608,7 +636,8 @@ def checkout_pay(*, user, checkout_id: int, idempotency_key: str, token: str, ga
             inventory_services.reservation_extend(
                 reservation_id=checkout.reservation_id, expires_at=timezone.now() + _payment_hold()
             )
-            _step(checkout, "payment_started", attempt_id=attempt.pk, gateway=gateway)
+            steps.append(("payment_started", {"attempt_id": attempt.pk, "gateway": gateway}))
+            _steps_record(checkout, steps)
     if expired:
         raise CheckoutExpired("This checkout has expired and its stock was released. Start again from your cart.")
 
@@ -668,8 +697,16 @@ def _payment_finish(*, attempt_id: int, outcome: _Outcome) -> PayResult:
     """Apply a payment's outcome to its checkout, once: a second outcome for an attempt that is
     already settled (the webhook and the resume task racing) returns the stored result."""
     with transaction.atomic():
-        checkout_id = PaymentAttempt.objects.values_list("checkout_id", flat=True).get(pk=attempt_id)
-        checkout = _lock_checkout(checkout_id)
+        # the checkout first, then its attempt: the lock order of checkout_pay (the buyer read along,
+        # not locked: whose cart to clear)
+        checkout = (
+            Checkout.objects.select_for_update(of=("self",))
+            .select_related("buyer")
+            .filter(attempts__pk=attempt_id)
+            .first()
+        )
+        if checkout is None:
+            raise PaymentAttempt.DoesNotExist(f"No payment attempt has the id {attempt_id!r}.")
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
         if attempt.status not in (PaymentAttempt.Status.PENDING, PaymentAttempt.Status.UNKNOWN):
             return _replay(checkout, attempt)
@@ -678,18 +715,20 @@ def _payment_finish(*, attempt_id: int, outcome: _Outcome) -> PayResult:
         attempt.gateway = outcome.gateway or attempt.gateway
         attempt.decline_code = outcome.decline_code[:60]
         attempt.message = outcome.message[:300]
-        _step(checkout, f"payment_{outcome.status}", attempt_id=attempt.pk, gateway=attempt.gateway)
+        step = (f"payment_{outcome.status}", {"attempt_id": attempt.pk, "gateway": attempt.gateway})
         if outcome.status == "succeeded":
-            result = _confirm_locked(checkout, attempt)
+            result = _confirm_locked(checkout, attempt, steps=[step])
         elif outcome.status == "unknown":
+            _steps_record(checkout, [step])
             attempt.status = PaymentAttempt.Status.UNKNOWN
-            attempt.save()
+            attempt.save(update_fields=ATTEMPT_OUTCOME_FIELDS)
             return _pending_result(checkout)
         else:
+            _steps_record(checkout, [step])
             result = _reopen_locked(checkout, attempt, outcome)
         attempt.response_status, attempt.response = result.status_code, result.body
         attempt.finished_at = timezone.now()
-        attempt.save()
+        attempt.save(update_fields=ATTEMPT_OUTCOME_FIELDS)
         return result
 
 
@@ -723,26 +762,40 @@ def _reopen_locked(checkout: Checkout, attempt: PaymentAttempt, outcome: _Outcom
     return PayResult(status_code=code, body=body, error=error)
 
 
-def _confirm_locked(checkout: Checkout, attempt: PaymentAttempt) -> PayResult:
+def _confirm_locked(checkout: Checkout, attempt: PaymentAttempt, *, steps: _Steps) -> PayResult:
     """The payment succeeded: commit the stock, consume the coupon, confirm the order and its
-    sub-orders, write the ledger, publish. Call holding the checkout's and the attempt's locks."""
+    sub-orders, write the ledger, publish. Call holding the checkout's and the attempt's locks.
+    ``steps``: saga steps of this transaction not yet recorded (written here, with this one's)."""
     attempt.status = PaymentAttempt.Status.SUCCEEDED
     order = Order.objects.select_for_update().get(checkout=checkout)
     try:
         inventory_services.reservation_commit(reservation_id=checkout.reservation_id)
     except ReservationLapsed as exc:
+        _steps_record(checkout, steps)
         return _paid_without_stock_locked(checkout, attempt, order, exc.skus)
-    _step(checkout, "stock_committed", reservation_id=checkout.reservation_id)
+    steps.append(("stock_committed", {"reservation_id": checkout.reservation_id}))
     if checkout.coupon_code:
         promotion_services.coupon_consume(reference=checkout.coupon_reference)
-        _step(checkout, "coupon_consumed")
-    now = timezone.now()
+        steps.append(("coupon_consumed", {}))
+    sub_orders = list(
+        order.sub_orders.select_for_update(of=("self",))
+        .select_related("seller")
+        .prefetch_related("lines")
+        .order_by("id")
+    )
+    note = "payment received"
+    order_events = _sub_orders_confirm(sub_orders, order=order, note=note)
+    # _order_refresh_status, in the same INSERT and UPDATE as the sub-orders' events and the payment
+    status = states.order_status_for(sub_order.status for sub_order in sub_orders)
+    if status != order.status:
+        order_events.append(OrderEvent(order=order, from_status=order.status, to_status=status, note=note))
+        order.status = status
+    OrderEvent.objects.bulk_create(order_events)
     order.payment_intent_id = attempt.intent_id
     order.payment_gateway = attempt.gateway
-    order.confirmed_at = now
-    order.save(update_fields=["payment_intent_id", "payment_gateway", "confirmed_at", "updated_at"])
-    for sub_order in order.sub_orders.select_for_update().order_by("id"):
-        _sub_order_move(sub_order, SS.CONFIRMED, actor=None, note="payment received")
+    order.confirmed_at = timezone.now()
+    order.save(update_fields=["payment_intent_id", "payment_gateway", "confirmed_at", "status", "updated_at"])
+    for sub_order in sub_orders:
         seller_services.ledger_record_sale(
             seller_id=sub_order.seller_id,
             reference=f"sub-order:{sub_order.pk}:sale",
@@ -750,13 +803,48 @@ def _confirm_locked(checkout: Checkout, attempt: PaymentAttempt) -> PayResult:
             commission=sub_order.commission,
             currency=sub_order.currency,
         )
-    _order_refresh_status(order, actor=None, note="payment received")
     _set_checkout_status(checkout, CS.PAID)
-    _step(checkout, "confirmed", order_number=order.number)
+    steps.append(("confirmed", {"order_number": order.number}))
+    _steps_record(checkout, steps)
     publish(events.ORDER_CONFIRMED, {"order_id": order.pk, "number": order.number, "buyer_id": order.buyer_id})
     buyer = checkout.buyer
     transaction.on_commit(lambda: _cart_clear_quietly(buyer), robust=True)
-    return PayResult(status_code=201, body=_confirmed_body(order), order=order)
+    return PayResult(status_code=201, body=_confirmed_body(order, sub_orders=sub_orders), order=order)
+
+
+def _sub_orders_confirm(sub_orders: list[SubOrder], *, order: Order, note: str) -> list[OrderEvent]:
+    """``_sub_order_move`` to confirmed for all of an order's sub-orders at once: one UPDATE, each
+    move published; returns their events (unsaved) for the caller to insert. Call holding their locks."""
+    for sub_order in sub_orders:
+        states.check_sub_order(sub_order.status, SS.CONFIRMED)
+    now = timezone.now()
+    previous = {sub_order.pk: sub_order.status for sub_order in sub_orders}
+    SubOrder.objects.filter(pk__in=list(previous)).update(status=SS.CONFIRMED, confirmed_at=now, updated_at=now)
+    for sub_order in sub_orders:
+        sub_order.status, sub_order.confirmed_at, sub_order.updated_at = SS.CONFIRMED, now, now
+    for sub_order in sub_orders:
+        publish(
+            events.SUB_ORDER_STATUS_CHANGED,
+            {
+                "sub_order_id": sub_order.pk,
+                "order_id": order.pk,
+                "number": order.number,
+                "seller_id": sub_order.seller_id,
+                "buyer_id": order.buyer_id,
+                "from": previous[sub_order.pk],
+                "to": SS.CONFIRMED,
+            },
+        )
+    return [
+        OrderEvent(
+            order_id=order.pk,
+            sub_order=sub_order,
+            from_status=previous[sub_order.pk],
+            to_status=SS.CONFIRMED,
+            note=note[:300],
+        )
+        for sub_order in sub_orders
+    ]
 
 
 def _paid_without_stock_locked(checkout: Checkout, attempt: PaymentAttempt, order: Order, skus) -> PayResult:
@@ -799,7 +887,10 @@ def _cart_clear_quietly(buyer) -> None:
         logger.warning("orders: the cart of buyer %s could not be cleared (Redis unavailable)", buyer.pk)
 
 
-def _confirmed_body(order: Order) -> dict[str, Any]:
+def _confirmed_body(order: Order, *, sub_orders: list[SubOrder] | None = None) -> dict[str, Any]:
+    """``sub_orders``: the order's, by id, with their seller and lines loaded; read when not given."""
+    if sub_orders is None:
+        sub_orders = list(order.sub_orders.select_related("seller").prefetch_related("lines").order_by("id"))
     return {
         "order_number": order.number,
         "status": order.status,
@@ -816,7 +907,7 @@ def _confirmed_body(order: Order) -> dict[str, Any]:
                     for line in sub_order.lines.all()
                 ],
             }
-            for sub_order in order.sub_orders.select_related("seller").prefetch_related("lines").order_by("id")
+            for sub_order in sub_orders
         ],
     }
 
@@ -901,10 +992,11 @@ def _resume_payment(checkout_id: int, *, now: datetime) -> bool:
 # --- orders ------------------------------------------------------------------------------------------
 
 
-def _order_for_checkout(checkout: Checkout) -> Order:
+def _order_for_checkout(checkout: Checkout, *, steps: _Steps) -> Order:
     """The checkout's order, created ``pending_payment`` with one sub-order per seller the first
     time (``Order.checkout`` is unique). Lines copy the checkout's allocated amounts and snapshot
-    the commission rate. Call holding the checkout's lock."""
+    the commission rate. Call holding the checkout's lock; the ``order_created`` step is appended to
+    ``steps`` for the caller to record."""
     existing = Order.objects.filter(checkout=checkout).first()
     if existing is not None:
         return existing
@@ -934,14 +1026,18 @@ def _order_for_checkout(checkout: Checkout) -> Order:
     by_seller: dict[int, list[CheckoutLine]] = {}
     for line in lines:
         by_seller.setdefault(line.seller_id, []).append(line)
+    rates: dict[tuple[int, int | None], Decimal] = {}  # one look-up per seller and category, not per line
+    sub_orders, lines_by_seller = [], {}
     for seller_id, seller_lines in by_seller.items():
-        sub_order = SubOrder.objects.create(order=order, seller_id=seller_id, currency=checkout.currency)
         order_lines = []
         for line in seller_lines:
-            rate = seller_selectors.commission_rate_for(seller=line.seller, category=line.variant.product.category)
+            category = line.variant.product.category
+            rate_key = (seller_id, category.pk if category is not None else None)
+            if rate_key not in rates:
+                rates[rate_key] = seller_selectors.commission_rate_for(seller=line.seller, category=category)
+            rate = rates[rate_key]
             order_lines.append(
                 OrderLine(
-                    sub_order=sub_order,
                     variant=line.variant,
                     product_id=line.variant.product_id,
                     sku=line.sku,
@@ -960,14 +1056,24 @@ def _order_for_checkout(checkout: Checkout) -> Order:
                     commission_amount=to_decimal(rate * (line.subtotal - line.discount)),
                 )
             )
-        OrderLine.objects.bulk_create(order_lines)
+        sub_order = SubOrder(order=order, seller_id=seller_id, currency=checkout.currency)
         for name in ("subtotal", "discount", "shipping", "tax", "total"):
             setattr(sub_order, name, sum((getattr(line, name) for line in order_lines), ZERO))
         sub_order.commission = sum((line.commission_amount for line in order_lines), ZERO)
-        sub_order.save()
-        OrderEvent.objects.create(order=order, sub_order=sub_order, to_status=SS.PENDING_PAYMENT)
-    OrderEvent.objects.create(order=order, to_status=Order.Status.PENDING_PAYMENT)
-    _step(checkout, "order_created", order_number=order.number)
+        sub_orders.append(sub_order)
+        lines_by_seller[seller_id] = order_lines
+    SubOrder.objects.bulk_create(sub_orders)  # with their totals: one INSERT, no UPDATE after
+    for sub_order in sub_orders:
+        for order_line in lines_by_seller[sub_order.seller_id]:
+            order_line.sub_order = sub_order
+    OrderLine.objects.bulk_create([line for sub_order in sub_orders for line in lines_by_seller[sub_order.seller_id]])
+    OrderEvent.objects.bulk_create(
+        [
+            *(OrderEvent(order=order, sub_order=sub_order, to_status=SS.PENDING_PAYMENT) for sub_order in sub_orders),
+            OrderEvent(order=order, to_status=Order.Status.PENDING_PAYMENT),
+        ]
+    )
+    steps.append(("order_created", {"order_number": order.number}))
     return order
 
 
