@@ -1433,12 +1433,13 @@ def refunds_issue(*, refund_ids: Sequence[int]) -> int:
             continue
         try:
             outcome = payment_services.refund_create(
-                intent_id=refund.order.payment_intent_id,
+                intent_id=int(refund.order.payment_intent_id),
                 amount=refund.amount,
                 idempotency_key=refund.idempotency_key,
                 reason=refund.reason,
             )
-        except payment_services.RefundNotAllowed as exc:  # permanent: retrying cannot help; staff look
+        except (payment_services.RefundNotAllowed, payment_services.IdempotencyKeyReused) as exc:
+            # permanent: retrying with this key cannot help; staff look
             logger.error("orders: refund %s refused by payments: %s", refund.pk, exc)
             OrderRefund.objects.filter(pk=refund.pk).update(
                 status=OrderRefund.Status.FAILED, attempts=refund.attempts + 1, last_error=str(exc)[:300]

@@ -381,6 +381,7 @@ def refund_create(*, intent_id: int, amount: Decimal, idempotency_key: str, reas
     whose gateway did not answer stays ``pending`` and is sent again, with the same key, by
     reconciliation."""
     _validate_key(idempotency_key)
+    intent_id = int(intent_id)  # callers may hold it as text (orders stores the intent's id in a CharField)
     value = to_decimal(amount)
     if value <= 0:
         raise RefundNotAllowed("A refund is more than zero.")

@@ -3,6 +3,7 @@ refunds are the stored amounts, exactly, and they reach the gateway and the sell
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -230,4 +231,37 @@ def test_a_refund_the_gateway_could_not_take_is_retried_by_the_resume_task(two_s
     refund.refresh_from_db()
     assert refund.status == "succeeded"
     assert gateway_refunds() == [sub_order.total]
+    assert LedgerEntry.objects.filter(kind="refund").count() == 1
+
+
+def test_a_refund_left_pending_by_the_gateway_is_recorded_once_it_goes_through(two_seller_order, monkeypatch):
+    """The refund reached payments but the gateway did not answer: the resume task asks again with
+    the same key (answered from the stored refund, not refused as another refund's key), and once
+    payments' reconciliation got it through, the order records it once."""
+    from payments import services as payment_services
+
+    order = two_seller_order
+    sub_order = order.sub_orders.first()
+    real_gateway_get = payment_services.gateway_get
+
+    class NoAnswer:
+        def refund(self, **kwargs):
+            raise payment_services.GatewayTimeout("no answer")
+
+    monkeypatch.setattr(payment_services, "gateway_get", lambda name: NoAnswer())
+    services.sub_order_cancel(sub_order=sub_order)
+    services.orders_resume()  # asks payments again: still pending there
+    refund = OrderRefund.objects.get()
+    assert refund.status == "pending"
+    assert refund.last_error == "pending"
+
+    monkeypatch.setattr(payment_services, "gateway_get", real_gateway_get)
+    payment_services.payments_reconcile(older_than=timedelta(0))
+    services.orders_resume()
+    services.orders_resume()
+
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
+    assert gateway_refunds() == [sub_order.total]
+    assert Order.objects.get(pk=order.pk).refunded_total == sub_order.total
     assert LedgerEntry.objects.filter(kind="refund").count() == 1
