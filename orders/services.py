@@ -976,11 +976,16 @@ def _resume_payment(checkout_id: int, *, now: datetime) -> bool:
         return True
     intent_id = attempt.intent_id
     if not intent_id:
-        intent = PaymentIntent.objects.filter(idempotency_key=attempt.payment_key).first()
-        intent_id = str(intent.pk) if intent else ""
-    if not intent_id:  # the payments app never stored an intent: the gateway was never called
-        _payment_finish(attempt_id=attempt.pk, outcome=_Outcome(status="aborted"))
-        return True
+        # No intent yet: the worker died before the charge, or stalls just before it. Closing the
+        # key in payments settles which: once closed, a late charge with it calls no gateway.
+        number = Order.objects.filter(checkout_id=checkout_id).values_list("number", flat=True).first() or ""
+        started = payment_services.payment_charge_forgo(
+            idempotency_key=attempt.payment_key, reference=number, amount=attempt.amount, currency=attempt.currency
+        )
+        if started is None:  # never called, and now it never will be: the buyer may pay again
+            _payment_finish(attempt_id=attempt.pk, outcome=_Outcome(status="aborted"))
+            return True
+        intent_id = str(started.intent_id)
     settled = payment_services.payment_settle(intent_id=intent_id)
     if _apply_settled(attempt, str(settled.intent_id or intent_id), settled.status) is not None:
         return True

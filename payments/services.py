@@ -305,6 +305,31 @@ def _apply_charge_result(intent: PaymentIntent, result: ChargeResult) -> None:
     intent.message = redact(result.message) if result.status == "declined" else ""
 
 
+def payment_charge_forgo(
+    *, idempotency_key: str, reference: str, amount: Decimal, currency: str
+) -> PaymentOutcome | None:
+    """Give up a charge that may never have started. Under the key's lock, a key that no charge has
+    used yet is closed: its intent is stored ``failed`` ("never sent"), so a charge that still arrives
+    with this key (a worker that stalled before the call) answers ``unavailable`` without calling any
+    gateway. Returns None when the key was closed now, else the outcome of the charge that did start
+    (to be settled as usual)."""
+    _validate_key(idempotency_key)
+    amount = _validate_amount(amount, currency)
+    with _key_lock("charge", idempotency_key):
+        intent, created = PaymentIntent.objects.get_or_create(
+            idempotency_key=idempotency_key,
+            defaults={
+                "reference": str(reference)[:100],
+                "amount": amount,
+                "currency": currency,
+                "payment_token": "",
+                "status": PaymentIntent.Status.FAILED,
+                "message": "Given up before any gateway was called.",
+            },
+        )
+        return None if created else _outcome(intent)
+
+
 def payment_settle(*, intent_id: int) -> PaymentOutcome:
     """Resolve an open (pending, processing, unknown) intent by asking its gateway(s) by idempotency
     key; never charges. Still open when a gateway cannot answer now (the next run asks again). An

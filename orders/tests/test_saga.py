@@ -276,6 +276,34 @@ def test_worker_killed_before_the_gateway_was_called_reopens_the_checkout(buyer,
     assert charges_made() == 1
 
 
+def test_a_worker_stalled_before_the_gateway_call_cannot_charge_once_the_resume_task_reopened(
+    buyer, make_variant, monkeypatch
+):
+    """The resume task finds an attempt without an intent and reopens the checkout; the stalled
+    worker then wakes and makes its call: the key is closed, so no gateway is called and no money
+    is taken without an order; the buyer pays again and is charged once."""
+    variant = make_variant(on_hand=3)
+    fill_cart(buyer, (variant, 1))
+    checkout = start(buyer)
+    real_charge = payment_services.payment_charge
+
+    def stall_then_charge(**kwargs):
+        assert services.orders_resume(now=later(5)) == 1  # the worker stalls; meanwhile resume runs
+        return real_charge(**kwargs)
+
+    monkeypatch.setattr(payment_services, "payment_charge", stall_then_charge)
+    late = pay(buyer, checkout)
+    monkeypatch.undo()
+
+    assert charges_made() == 0
+    assert late.status_code != 201
+    checkout.refresh_from_db()
+    assert checkout.status == "reserved"
+    assert pay(buyer, checkout, key="pay-2").status_code == 201
+    assert charges_made() == 1
+    assert Order.objects.get(checkout=checkout).status == "confirmed"
+
+
 def test_idempotency_key_replay_returns_the_same_order_and_charges_once(buyer, make_variant):
     variant = make_variant(on_hand=3)
     fill_cart(buyer, (variant, 1))

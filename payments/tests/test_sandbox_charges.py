@@ -242,3 +242,27 @@ def test_a_transfer_is_made_once_per_key():
     assert first.status == "succeeded"
     assert Transfer.objects.get().gateway_reference.startswith("sb_tr_")
     assert SandboxOperation.objects.filter(kind="transfer").count() == 1
+
+
+def test_a_forgone_key_answers_a_late_charge_without_calling_a_gateway():
+    assert (
+        services.payment_charge_forgo(idempotency_key="pay-1", reference="ORDER-1", amount="42.50", currency="EUR")
+        is None
+    )
+
+    late = charge()
+
+    assert late.status == "unavailable"
+    assert not SandboxOperation.objects.exists()
+    assert not PaymentAttempt.objects.exists()
+
+
+def test_forgoing_a_key_a_charge_used_returns_that_charge():
+    charged = charge()
+
+    outcome = services.payment_charge_forgo(
+        idempotency_key="pay-1", reference="ORDER-1", amount="42.50", currency="EUR"
+    )
+
+    assert outcome == charged
+    assert SandboxOperation.objects.filter(kind="charge").count() == 1
