@@ -7,8 +7,12 @@ from django.core.cache import cache
 
 @pytest.fixture(autouse=True)
 def _clean_redis():
-    """Each test starts with an empty test Redis database (rate-limit counters, caches, carts)."""
+    """Each test starts with an empty test Redis database (rate-limit counters, caches, carts), and
+    without the pages this process kept copies of."""
+    from storefront.versions import clear_local_copies
+
     cache.clear()
+    clear_local_copies()
 
 
 @pytest.fixture(autouse=True)

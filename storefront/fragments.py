@@ -139,26 +139,55 @@ def product(slug: str) -> dict[str, Any] | None:
     return versions.cached("product.v2", (slug,), scopes, lambda: selectors.product_page(slug), timeout=timeout)
 
 
+def _product_page_build(slug: str, reviews_page: int) -> Page | None:
+    data = product(slug)
+    if data is None:
+        return None
+    reviews = selectors.product_reviews(data, reviews_page)
+    if reviews is None:
+        return None
+    crumbs = [(crumb["name"], crumb["url"]) for crumb in data["breadcrumbs"]]
+    context = {"product": data, "crumbs": [_home_crumb(), *crumbs, (data["title"], "")], **reviews}
+    return {
+        "pieces": _page("storefront/product.html", context),
+        "buy_box": buy_box.prepare(data),
+        "review_box": review_box.prepare(data),
+    }
+
+
+def _product_page_scopes(slug: str) -> list[str]:
+    return [versions.ALL, versions.CATEGORIES, versions.product_scope(slug), versions.reviews_scope(slug)]
+
+
 def product_page(slug: str, reviews_page: int = 1) -> Page | None:
     """The product page, with page ``reviews_page`` of its reviews, and holes for the buy box
     (``buy_box``: what it shows whatever the stock, storefront.buy_box) and the visitor's review box
     (``review_box``, storefront.review_box). None when the product is not listed, or for a page of
     reviews past the last."""
+    return versions.cached(
+        "page.product.v2",
+        (slug, reviews_page),
+        _product_page_scopes(slug),
+        lambda: _product_page_build(slug, reviews_page),
+        timeout=PAGE_TIMEOUT,
+    )
 
-    def build() -> Page | None:
-        data = product(slug)
-        if data is None:
-            return None
-        reviews = selectors.product_reviews(data, reviews_page)
-        if reviews is None:
-            return None
-        crumbs = [(crumb["name"], crumb["url"]) for crumb in data["breadcrumbs"]]
-        context = {"product": data, "crumbs": [_home_crumb(), *crumbs, (data["title"], "")], **reviews}
-        return {
-            "pieces": _page("storefront/product.html", context),
-            "buy_box": buy_box.prepare(data),
-            "review_box": review_box.prepare(data),
-        }
 
-    scopes = [versions.ALL, versions.CATEGORIES, versions.product_scope(slug), versions.reviews_scope(slug)]
-    return versions.cached("page.product.v2", (slug, reviews_page), scopes, build, timeout=PAGE_TIMEOUT)
+def product_page_with_stock(slug: str, reviews_page: int = 1) -> tuple[Page | None, dict[int, int]]:
+    """``product_page`` and the stock its buy box shows, by variant id. A warm page that this process
+    served before is one cache round trip: its versions and the stock figures together."""
+
+    def stock_keys(page: Page | None) -> list[str]:
+        return selectors.stock_keys(buy_box.variant_ids(page["buy_box"])) if page else []
+
+    page, found = versions.cached_with_live(
+        "page.product.v2",
+        (slug, reviews_page),
+        _product_page_scopes(slug),
+        lambda: _product_page_build(slug, reviews_page),
+        timeout=PAGE_TIMEOUT,
+        live_keys=stock_keys,
+    )
+    if page is None:
+        return None, {}
+    return page, selectors.variant_availability(buy_box.variant_ids(page["buy_box"]), prefetched=found)

@@ -9,7 +9,7 @@ page asks for its variants' availability on every request.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -20,7 +20,7 @@ from django.urls import reverse
 from catalog import selectors as catalog_selectors
 from catalog.models import PATH_SEPARATOR, Product
 from catalog.selectors import ProductSlice
-from inventory.selectors import availability_for_variants, displayed_availability_for_variants
+from inventory.selectors import availability_for_variants, availability_key, displayed_availability_for_variants
 from reviews import selectors as reviews_selectors
 from sellers.models import Seller
 from sellers.selectors import seller_get_by_slug
@@ -382,10 +382,18 @@ def product_page(slug: str) -> dict[str, Any] | None:
     }
 
 
-def variant_availability(variant_ids: Iterable[int]) -> dict[int, int]:
+def variant_availability(
+    variant_ids: Iterable[int], *, prefetched: Mapping[str, object] | None = None
+) -> dict[int, int]:
     """Units of each variant that can be bought now, by variant id, as pages show them: inventory's
-    write-through copy in Redis (one round trip), the database for what it does not hold."""
-    return displayed_availability_for_variants(variant_ids=variant_ids)
+    write-through copy in Redis (one round trip, or none when ``prefetched`` holds what the cache
+    answered for ``stock_keys``), the database for what it does not hold."""
+    return displayed_availability_for_variants(variant_ids=variant_ids, prefetched=prefetched)
+
+
+def stock_keys(variant_ids: Iterable[int]) -> list[str]:
+    """The cache keys of the stock figures ``variant_availability`` reads."""
+    return [availability_key(variant_id) for variant_id in variant_ids]
 
 
 # --- product reviews ----------------------------------------------------------------------------

@@ -19,7 +19,9 @@ come back empty, and ``cached`` builds the value without keeping it, so pages st
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
@@ -88,6 +90,24 @@ def _current_versions(found: dict, keys: Sequence[str]) -> list[int] | None:
     return [found[key] for key in keys]
 
 
+def _keys(kind: str, parts: Sequence[object], scopes: Sequence[str]) -> tuple[str, list[str]]:
+    digest = hashlib.blake2b(repr(tuple(parts)).encode(), digest_size=16).hexdigest()
+    return _ENTRY_KEY.format(kind, digest), [_VERSION_KEY.format(scope) for scope in scopes]
+
+
+def _cached(entry_key: str, version_keys: list[str], build: Callable[[], T], timeout: int) -> tuple[list | None, T]:
+    found = cache.get_many([entry_key, *version_keys])
+    versions = _current_versions(found, version_keys)
+    if versions is None:
+        return None, build()
+    entry = found.get(entry_key)
+    if entry is not None and entry[0] == versions:
+        return versions, entry[1]
+    value = build()
+    cache.set(entry_key, (versions, value), timeout)
+    return versions, value
+
+
 def cached(kind: str, parts: Sequence[object], scopes: Sequence[str], build: Callable[[], T], *, timeout: int) -> T:
     """``build()``'s value for ``parts``, from the cache while none of ``scopes`` changed.
 
@@ -95,16 +115,75 @@ def cached(kind: str, parts: Sequence[object], scopes: Sequence[str], build: Cal
     so a change that lands while it runs leaves the entry stale rather than current but old.
     ``build`` may return None (a product that is not listed): that is cached like any value.
     """
-    digest = hashlib.blake2b(repr(tuple(parts)).encode(), digest_size=16).hexdigest()
-    entry_key = _ENTRY_KEY.format(kind, digest)
-    version_keys = [_VERSION_KEY.format(scope) for scope in scopes]
-    found = cache.get_many([entry_key, *version_keys])
-    versions = _current_versions(found, version_keys)
-    if versions is None:
-        return build()
-    entry = found.get(entry_key)
-    if entry is not None and entry[0] == versions:
-        return entry[1]
-    value = build()
-    cache.set(entry_key, (versions, value), timeout)
-    return value
+    entry_key, version_keys = _keys(kind, parts, scopes)
+    return _cached(entry_key, version_keys, build, timeout)[1]
+
+
+class _Copies:
+    """This process's own copies of entries, with the versions they were built under: a page that
+    also needs live values from the cache (the product page's stock) reads the versions and those
+    values in one round trip, and skips moving and unpickling the page itself. A copy is used only
+    while the versions in the cache are still its own, and no longer than the entry's timeout."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[list[int], object, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[list[int], object] | None:
+        with self._lock:
+            copy = self._entries.get(key)
+            if copy is None:
+                return None
+            if copy[2] <= time.monotonic():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return copy[0], copy[1]
+
+    def put(self, key: str, versions: list[int], value: object, timeout: int) -> None:
+        with self._lock:
+            self._entries[key] = (versions, value, time.monotonic() + timeout)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_copies = _Copies(size=500)  # pages of ~10-20 kB: a few MB per process
+
+
+def clear_local_copies() -> None:
+    _copies.clear()
+
+
+def cached_with_live(
+    kind: str,
+    parts: Sequence[object],
+    scopes: Sequence[str],
+    build: Callable[[], T],
+    *,
+    timeout: int,
+    live_keys: Callable[[T], Sequence[str]],
+) -> tuple[T, dict[str, object]]:
+    """Like ``cached``, with the cache's current values of ``live_keys(value)`` (those it holds).
+
+    When this process has a current copy of the entry, the versions and the live values come in one
+    round trip; otherwise the entry comes as in ``cached`` and the live values in a second one.
+    """
+    entry_key, version_keys = _keys(kind, parts, scopes)
+    copy = _copies.get(entry_key)
+    if copy is not None:
+        copy_versions, value = copy
+        keys = list(live_keys(value))
+        found = cache.get_many([*version_keys, *keys])
+        if _current_versions(found, version_keys) == copy_versions:
+            return value, {key: found[key] for key in keys if key in found}
+    versions, value = _cached(entry_key, version_keys, build, timeout)
+    if versions is not None:
+        _copies.put(entry_key, versions, value, timeout)
+    keys = list(live_keys(value))
+    return value, cache.get_many(keys) if keys else {}

@@ -33,11 +33,10 @@ def category(request: HttpRequest, path: str) -> HttpResponse:
 
 
 def product(request: HttpRequest, slug: str) -> HttpResponse:
-    page = fragments.product_page(slug, selectors.parse_reviews_page(request.GET))
+    page, available = fragments.product_page_with_stock(slug, selectors.parse_reviews_page(request.GET))
     if page is None:
         raise Http404("No listed product has this address, or no such page of its reviews.")
-    box = page["buy_box"]
-    available = selectors.variant_availability(buy_box.variant_ids(box))  # live: one Redis round trip
+    box = page["buy_box"]  # the stock is live: read with the page's versions, never cached with it
 
     def render_buy_box(visitor: live.Visitor) -> str:
         return buy_box.render(box, available, visitor.csrf_input)

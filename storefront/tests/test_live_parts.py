@@ -235,6 +235,29 @@ def test_a_warm_page_is_one_cache_round_trip(client, product, monkeypatch):
     assert calls == ["get_many"]
 
 
+def test_a_warm_product_page_is_one_cache_round_trip_with_its_stock(client, product, monkeypatch):
+    client.get(f"/p/{product.slug}/")  # this process keeps its copy of the page
+    calls = []
+    for name in ("get", "get_many", "set", "add", "incr"):
+        original = getattr(cache, name)
+        monkeypatch.setattr(cache, name, lambda *a, _n=name, _o=original, **k: calls.append(_n) or _o(*a, **k))
+
+    html = _html(client.get(f"/p/{product.slug}/"))
+
+    assert calls == ["get_many"]  # the page's versions and its variants' stock together
+    assert "Phone X" in html
+
+
+def test_a_process_copy_of_the_product_page_is_dropped_once_its_versions_move(
+    client, product, django_capture_on_commit_callbacks
+):
+    client.get(f"/p/{product.slug}/")
+    Product.objects.filter(pk=product.pk).update(title="Phone Y")
+    _announce(django_capture_on_commit_callbacks, product)  # the event bumps the product's version
+
+    assert "Phone Y" in _html(client.get(f"/p/{product.slug}/"))
+
+
 # --- counts -------------------------------------------------------------------------------------
 
 
