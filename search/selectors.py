@@ -3,7 +3,7 @@ configured backend (``SEARCH_BACKEND``), and shape the hits for the API and the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -151,3 +151,42 @@ def hit_card(hit: Hit) -> dict[str, Any]:
         "image": {**thumbnail, "alt": hit.title} if thumbnail else None,
         "in_stock": hit.in_stock,
     }
+
+
+def facet_links(*, result: SearchResult, query: SearchQuery, url: Callable[..., str]) -> dict[str, list[dict]]:
+    """The brand, price and rating facets of a results page as links: each option's count, whether
+    the query applies it, and ``url(**changes)``, the page with the option toggled (brands) or set.
+    A ticked brand that matches nothing now stays listed, so it can be unticked."""
+    facets = result.facets
+
+    def without(brand: str) -> list[str]:
+        return [b for b in query.brands if b != brand]
+
+    brands = [
+        {
+            "value": facet.value,
+            "count": facet.count,
+            "checked": facet.value in query.brands,
+            "url": url(brand=without(facet.value) if facet.value in query.brands else [*query.brands, facet.value]),
+        }
+        for facet in facets.brand
+    ]
+    shown = {facet.value for facet in facets.brand}
+    brands += [
+        {"value": brand, "count": 0, "checked": True, "url": url(brand=without(brand))}
+        for brand in query.brands
+        if brand not in shown
+    ]
+    prices = [
+        {
+            "bucket": bucket,
+            "checked": query.min_price == bucket.min and query.max_price == bucket.max,
+            "url": url(min_price=bucket.min, max_price=bucket.max),
+        }
+        for bucket in facets.price
+    ]
+    ratings = [
+        {"bucket": bucket, "checked": query.min_rating == bucket.min, "url": url(min_rating=bucket.min)}
+        for bucket in facets.rating
+    ]
+    return {"brands": brands, "prices": prices, "ratings": ratings}

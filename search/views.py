@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
@@ -41,50 +42,17 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if query.q and query.page == 1 and result.count:
         services.popular_query_record(query=result.suggestion or query.q)
     last_page = min(selectors.MAX_PAGE, max(1, -(-result.count // query.page_size)))
-    brand_links = [
-        {
-            "value": facet.value,
-            "count": facet.count,
-            "checked": facet.value in query.brands,
-            "url": _url(
-                request,
-                brand=[b for b in query.brands if b != facet.value]
-                if facet.value in query.brands
-                else [*query.brands, facet.value],
-            ),
-        }
-        for facet in result.facets.brand
-    ]
-    # a brand filter that matches nothing now stays visible, so it can be unticked
-    brand_links += [
-        {
-            "value": brand,
-            "count": 0,
-            "checked": True,
-            "url": _url(request, brand=[b for b in query.brands if b != brand]),
-        }
-        for brand in query.brands
-        if brand not in {facet.value for facet in result.facets.brand}
-    ]
     context = {
         "query": query,
         "q": query.q,
         "result": result,
         "cards": [selectors.hit_card(hit) for hit in result.results],
-        "brands": brand_links,
+        **selectors.facet_links(result=result, query=query, url=partial(_url, request)),
         "categories": [
             {"label": facet.label, "count": facet.count, "url": _url(request, category=facet.value)}
             for facet in result.facets.category
         ],
         "category_clear_url": _url(request, category=None) if query.category else "",
-        "prices": [
-            {"bucket": bucket, "url": _url(request, min_price=bucket.min, max_price=bucket.max)}
-            for bucket in result.facets.price
-        ],
-        "ratings": [
-            {"bucket": bucket, "checked": query.min_rating == bucket.min, "url": _url(request, min_rating=bucket.min)}
-            for bucket in result.facets.rating
-        ],
         "sorts": [(sort.value, label) for sort, label in SORT_LABELS.items()],
         "suggestion_url": _url(request, q=result.suggestion) if result.suggestion else "",
         "page": query.page,

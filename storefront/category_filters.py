@@ -13,6 +13,7 @@ is a search of that category with those filters, rendered for the request: resul
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -60,50 +61,11 @@ def _url(base: str, params: dict[str, list[str]], **changes: Any) -> str:
 
 
 def _facet_panel(base: str, params: dict[str, list[str]], result: SearchResult, query: SearchQuery) -> str:
-    facets = result.facets
-    brands = [
-        {
-            "value": facet.value,
-            "count": facet.count,
-            "checked": facet.value in query.brands,
-            "url": _url(
-                base,
-                params,
-                brand=[b for b in query.brands if b != facet.value]
-                if facet.value in query.brands
-                else [*query.brands, facet.value],
-            ),
-        }
-        for facet in facets.brand
-    ]
-    shown = {facet.value for facet in facets.brand}
-    # a ticked brand that matches nothing now stays visible, so it can be unticked
-    brands += [
-        {"value": b, "count": 0, "checked": True, "url": _url(base, params, brand=[x for x in query.brands if x != b])}
-        for b in query.brands
-        if b not in shown
-    ]
     context = {
         "action": base,
         "query": query,
-        "brands": brands,
-        "prices": [
-            {
-                "bucket": bucket,
-                "checked": query.min_price == bucket.min and query.max_price == bucket.max,
-                "url": _url(base, params, min_price=bucket.min, max_price=bucket.max),
-            }
-            for bucket in facets.price
-        ],
-        "ratings": [
-            {
-                "bucket": bucket,
-                "checked": query.min_rating == bucket.min,
-                "url": _url(base, params, min_rating=bucket.min),
-            }
-            for bucket in facets.rating
-        ],
-        "approximate": facets.approximate,
+        **search_selectors.facet_links(result=result, query=query, url=partial(_url, base, params)),
+        "approximate": result.facets.approximate,
         "clear_url": base if any(params.get(name) for name in FILTER_PARAMS) else "",
         "hidden": [
             (key, value) for key, values in params.items() if key in {"brand", "min_rating", "sort"} for value in values
