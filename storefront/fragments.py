@@ -159,23 +159,12 @@ def _product_page_scopes(slug: str) -> list[str]:
     return [versions.ALL, versions.CATEGORIES, versions.product_scope(slug), versions.reviews_scope(slug)]
 
 
-def product_page(slug: str, reviews_page: int = 1) -> Page | None:
-    """The product page, with page ``reviews_page`` of its reviews, and holes for the buy box
-    (``buy_box``: what it shows whatever the stock, storefront.buy_box) and the visitor's review box
-    (``review_box``, storefront.review_box). None when the product is not listed, or for a page of
-    reviews past the last."""
-    return versions.cached(
-        "page.product.v2",
-        (slug, reviews_page),
-        _product_page_scopes(slug),
-        lambda: _product_page_build(slug, reviews_page),
-        timeout=PAGE_TIMEOUT,
-    )
-
-
 def product_page_with_stock(slug: str, reviews_page: int = 1) -> tuple[Page | None, dict[int, int]]:
-    """``product_page`` and the stock its buy box shows, by variant id. A warm page that this process
-    served before is one cache round trip: its versions and the stock figures together."""
+    """The product page, with page ``reviews_page`` of its reviews and holes for the buy box
+    (``buy_box``: what it shows whatever the stock, storefront.buy_box) and the visitor's review box
+    (``review_box``, storefront.review_box), and the stock the buy box shows, by variant id. None
+    when the product is not listed, or for a page of reviews past the last. A warm page that this
+    process served before is one cache round trip: its versions and the stock figures together."""
 
     def stock_keys(page: Page | None) -> list[str]:
         return selectors.stock_keys(buy_box.variant_ids(page["buy_box"])) if page else []
