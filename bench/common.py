@@ -142,8 +142,11 @@ def wrk(
     return json.loads(match.group(1))
 
 
-def warm(base_url: str, paths: list[str], *, concurrency: int = 8) -> float:
-    """Request every path once (caches filled: the steady state a busy shop runs in); returns seconds."""
+def warm(base_url: str, paths: list[str], *, concurrency: int = 8, passes: int = 1) -> float:
+    """Request every path ``passes`` times (caches filled: the steady state a busy shop runs in);
+    returns seconds. Each request goes to whichever server process accepts it: a path must be asked
+    for a few times per process before each has seen it (the per-process caches of
+    storefront.versions)."""
     from concurrent.futures import ThreadPoolExecutor
 
     def get(path: str) -> None:
@@ -155,7 +158,7 @@ def warm(base_url: str, paths: list[str], *, concurrency: int = 8) -> float:
 
     started = time.monotonic()
     with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(get, paths))
+        list(pool.map(get, paths * passes))
     return time.monotonic() - started
 
 

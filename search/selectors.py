@@ -129,16 +129,18 @@ def product_url(slug: str) -> str:
     return reverse("storefront:product", args=[slug])
 
 
-def hit_renditions(hit: Hit) -> dict[str, dict]:
-    """The renditions of a hit's primary image with their URLs ({} for none)."""
+def hit_thumbnail(hit: Hit) -> dict | None:
+    """The thumbnail of a hit's primary image with its URLs (None for none): the one rendition a
+    result shows, so only its URLs are made."""
     if not hit.image:
-        return {}
-    return image_renditions(ProductImage(status=ProductImage.Status.READY, renditions=hit.image))
+        return None
+    image = ProductImage(status=ProductImage.Status.READY, renditions=hit.image)
+    return image_renditions(image, names=("thumbnail",)).get("thumbnail")
 
 
 def hit_card(hit: Hit) -> dict[str, Any]:
     """A hit as the storefront's product card (templates/includes/product_card.html) shows it."""
-    thumbnail = hit_renditions(hit).get("thumbnail")
+    thumbnail = hit_thumbnail(hit)
     return {
         "url": product_url(hit.slug),
         "title": hit.title,

@@ -23,7 +23,7 @@ class SearchHitSerializer(serializers.Serializer):
         return selectors.product_url(hit.slug)
 
     def get_image(self, hit: Hit) -> str | None:
-        thumbnail = selectors.hit_renditions(hit).get("thumbnail")
+        thumbnail = selectors.hit_thumbnail(hit)
         if not thumbnail:
             return None
         request = self.context.get("request")

@@ -25,6 +25,10 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # The storefront's pages first: they take most requests, and URLs resolve in order (a product page
+    # resolved after every other app's patterns spent ~100 µs trying them). Its paths start with c/,
+    # p/, s/, help/, sell/ or are the home page: no other app's URL starts so.
+    path("", include("storefront.urls")),
     path("admin/", admin.site.urls),
     path("seller/", seller_admin_site.urls),
     path("api/v1/", include((api_v1, "api"))),
@@ -35,7 +39,6 @@ urlpatterns = [
     path("cart/", include("cart.urls")),
     path("", include("orders.urls")),  # /checkout/... and /orders/...
     path("reviews/", include("reviews.urls")),
-    path("", include("storefront.urls")),
 ]
 
 if settings.BENCH_VIEWS:

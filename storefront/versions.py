@@ -95,17 +95,20 @@ def _keys(kind: str, parts: Sequence[object], scopes: Sequence[str]) -> tuple[st
     return _ENTRY_KEY.format(kind, digest), [_VERSION_KEY.format(scope) for scope in scopes]
 
 
-def _cached(entry_key: str, version_keys: list[str], build: Callable[[], T], timeout: int) -> tuple[list | None, T]:
-    found = cache.get_many([entry_key, *version_keys])
+def _cached(
+    entry_key: str, version_keys: list[str], build: Callable[[], T], timeout: int, also: Sequence[str] = ()
+) -> tuple[list | None, T, dict]:
+    """(versions, value, what the cache holds of the keys ``also``, read in the same round trip)."""
+    found = cache.get_many([entry_key, *version_keys, *also])
     versions = _current_versions(found, version_keys)
     if versions is None:
-        return None, build()
+        return None, build(), {}
     entry = found.get(entry_key)
     if entry is not None and entry[0] == versions:
-        return versions, entry[1]
+        return versions, entry[1], found
     value = build()
     cache.set(entry_key, (versions, value), timeout)
-    return versions, value
+    return versions, value, found
 
 
 def cached(kind: str, parts: Sequence[object], scopes: Sequence[str], build: Callable[[], T], *, timeout: int) -> T:
@@ -117,6 +120,32 @@ def cached(kind: str, parts: Sequence[object], scopes: Sequence[str], build: Cal
     """
     entry_key, version_keys = _keys(kind, parts, scopes)
     return _cached(entry_key, version_keys, build, timeout)[1]
+
+
+class _LiveKeys:
+    """The live keys each entry asked for when this process last had it, kept much longer than the
+    entries themselves (a few short strings each): an entry this process has no copy of any more,
+    the long tail of a big catalogue, still comes with its live values in one round trip."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._keys: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, entry_key: str) -> tuple[str, ...]:
+        with self._lock:
+            return self._keys.get(entry_key, ())
+
+    def put(self, entry_key: str, keys: tuple[str, ...]) -> None:
+        with self._lock:
+            self._keys[entry_key] = keys
+            self._keys.move_to_end(entry_key)
+            while len(self._keys) > self.size:
+                self._keys.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
 
 
 class _Copies:
@@ -154,10 +183,12 @@ class _Copies:
 
 
 _copies = _Copies(size=500)  # pages of ~10-20 kB: a few MB per process
+_live_keys = _LiveKeys(size=50_000)  # ~100 bytes each: a few MB per process
 
 
 def clear_local_copies() -> None:
     _copies.clear()
+    _live_keys.clear()
 
 
 def cached_with_live(
@@ -172,7 +203,9 @@ def cached_with_live(
     """Like ``cached``, with the cache's current values of ``live_keys(value)`` (those it holds).
 
     When this process has a current copy of the entry, the versions and the live values come in one
-    round trip; otherwise the entry comes as in ``cached`` and the live values in a second one.
+    round trip. Otherwise the entry comes as in ``cached``, with the live values in the same round
+    trip when this process knows which keys the entry asks for (``_LiveKeys``: it had the entry
+    before, and its live keys did not change since), else in a second one.
     """
     entry_key, version_keys = _keys(kind, parts, scopes)
     copy = _copies.get(entry_key)
@@ -182,8 +215,12 @@ def cached_with_live(
         found = cache.get_many([*version_keys, *keys])
         if _current_versions(found, version_keys) == copy_versions:
             return value, {key: found[key] for key in keys if key in found}
-    versions, value = _cached(entry_key, version_keys, build, timeout)
+    expected = _live_keys.get(entry_key)
+    versions, value, found = _cached(entry_key, version_keys, build, timeout, also=expected)
+    keys = tuple(live_keys(value))
     if versions is not None:
         _copies.put(entry_key, versions, value, timeout)
-    keys = list(live_keys(value))
+        _live_keys.put(entry_key, keys)
+    if versions is not None and keys == expected:
+        return value, {key: found[key] for key in keys if key in found}
     return value, cache.get_many(keys) if keys else {}

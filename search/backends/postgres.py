@@ -1,9 +1,15 @@
 """The built-in search backend: PostgreSQL full-text search over ``search.SearchDocument``.
 
 Matching. The query is parsed by ``websearch_to_tsquery`` (quotes, ``or``, ``-word``), and its last
-word, when it is a plain word being typed, is matched as itself anywhere or as a prefix of a word
-of the title, brand or category (``to_tsquery('(word | word:*AB)')``), so "app" finds "apple juice"
-while "tea" does not find every description that mentions a "team". The text search configuration
+word, when it is a plain word being typed, is matched as itself anywhere or as the start of a word
+of the title, brand or category, so "app" finds "apple juice" while "tea" does not find every
+description that mentions a "team". The words it may start are named, from the vocabulary
+(``to_tsquery('(app | apple:AB | application:AB)')``, its ``PREFIX_TERMS`` most frequent words)
+rather than left to a prefix match (``app:*AB``): PostgreSQL answers a prefix match by collecting
+every document of every word it starts before it looks at the rest of the query ("ember studio":
+the 200,000 documents of "studio", 150 ms at a million products), where named words are intersected
+with the other words inside the index (15 ms). Only a word the vocabulary cannot hold (with digits)
+keeps the prefix match. The text search configuration
 is ``simple`` (lower-casing, no stemming and no stop words): product titles mix languages, brand
 names and model numbers that an English stemmer mangles, the prefix match covers most plural forms,
 and the vocabulary for typo correction is then made of real words.
@@ -49,6 +55,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from itertools import combinations
 from typing import Any
@@ -60,8 +67,13 @@ from django.core.cache import cache
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
+    DateTimeField,
+    DecimalField,
+    Expression,
     ExpressionWrapper,
     F,
+    Field,
     FloatField,
     IntegerField,
     Q,
@@ -70,7 +82,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Now
+from django.db.models.functions import Concat, Now
+from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual, StartsWith
 
 from catalog.models import PATH_SEPARATOR, Brand, Category
 from search import spelling
@@ -109,6 +122,7 @@ POPULAR_QUERIES_CACHE_KEY = "search:popular-queries:v1"
 POPULAR_QUERIES_TTL = 60  # seconds: new favourites show up within a minute, Redis absorbs every keystroke
 POPULAR_QUERIES_CACHED = 1_000  # the most frequent queries, filtered by prefix in Python
 RANK_WINDOW = 200  # a result set of more than COUNT_CAP matches is ranked over its this many most popular
+PREFIX_TERMS = 20  # the vocabulary words a word being typed stands for, the most frequent first
 RELAXED_BELOW = 10  # fewer matches of every word than a first page: top it up with "any word" matches
 SUGGESTION_MIN_PREFIX = 2  # one letter matches a good part of the index: only popular queries then
 TITLE_COMPLETION_MIN_WORD = 3  # titles are completed from the third letter of the word being typed
@@ -139,33 +153,84 @@ def _split_last_word(q: str) -> tuple[str, str]:
     return q[: match.start(1)], match.group(1).lower()
 
 
-def _text_query(q: str) -> PgSearchQuery | None:
+# The title, brand and category words of a document (its A and B parts): the words a word being
+# typed may start. Indexed on its own (search_doc_names_gin, migration 0004), so a started word is
+# looked up among names only: no row read to check its weight, and PostgreSQL estimates it from
+# how often it names products, not from every description that uses it ("sand" of "san": 10,000
+# products by name, 200,000 by any word; planned as the latter, the search read them all).
+NAMES = "ts_filter(document, '{a,b}')"
+
+
+def _names_match(raw: str) -> Q:
+    """Documents whose names match the raw tsquery ``raw`` (made of words from ``_WORD``)."""
+    return Q(RawSQL(f"{NAMES} @@ to_tsquery(%s::regconfig, %s)", (CONFIG, raw), output_field=BooleanField()))  # noqa: S611 - placeholders only
+
+
+def _started_words(word: str) -> str | None:
+    """The raw tsquery of the name words that ``word``, still being typed, starts (None for none).
+    They are named from the vocabulary (see the module's docstring); a word with digits, which the
+    vocabulary does not hold, is matched as a prefix. ``word`` is letters and digits only (``_WORD``),
+    safe in a raw tsquery."""
+    if not word.isalpha():
+        return f"{word}:*"
+    if len(word) < TITLE_COMPLETION_MIN_WORD:
+        return None  # "co" of "Willow & Co" starts hundreds of words: the word itself only
+    started = [term for term in _term_completions(word, limit=PREFIX_TERMS) if term != word]
+    return " | ".join(started) or None
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of a query: the condition a document meets to match it, and its tsquery for ranking."""
+
+    match: Q
+    rank: str
+
+
+def _word(word: str, *, typed: bool) -> Word:
+    """A plain word, or the word still being typed: itself anywhere, or the start of a word of the
+    title, brand or category only ("tea" must not match every description that mentions a "team")."""
+    exact = Q(document=PgSearchQuery(word, config=CONFIG, search_type="raw"))
+    started = _started_words(word) if typed else None
+    if started is None:
+        return Word(exact, word)
+    return Word(exact | _names_match(started), f"({word} | {started})")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text query: the condition its matches meet, and the tsquery that ranks them."""
+
+    match: Q
+    rank: PgSearchQuery
+
+
+def _text_query(q: str) -> Text | None:
     head, last = _split_last_word(q)
-    parts = []
+    match = Q()
+    rank: PgSearchQuery | None = None
     if head.strip():
-        parts.append(PgSearchQuery(head, config=CONFIG, search_type="websearch"))
+        rank = PgSearchQuery(head, config=CONFIG, search_type="websearch")
+        match &= Q(document=rank)
     if last:
-        # The word itself anywhere, or as a prefix of a word of the title, brand or category only
-        # (weights A and B): "tea" must not match every description that mentions a "team".
-        parts.append(PgSearchQuery(f"({last} | {last}:*AB)", config=CONFIG, search_type="raw"))
-    if not parts:
-        return None
-    query = parts[0]
-    for part in parts[1:]:
-        query = query & part
-    return query
+        typed = _word(last, typed=True)
+        match &= typed.match
+        typed_rank = PgSearchQuery(typed.rank, config=CONFIG, search_type="raw")
+        rank = typed_rank if rank is None else rank & typed_rank
+    return Text(match, rank) if rank is not None else None
 
 
 @dataclass(frozen=True)
 class AnyWord:
-    """The "any word" form of a plain query of several words: the tsquery matching any of them, and
-    one (tsquery text, weight) per word for ranking by the words a document matches."""
+    """The "any word" form of a plain query of several words: the text matching all but one of
+    them (any of two), and each word with its weight, for ranking by the words a document matches."""
 
-    text: PgSearchQuery
-    words: tuple[tuple[str, float], ...]
+    text: Text
+    words: tuple[tuple[Word, float], ...]
 
-    def word_queries(self) -> list[PgSearchQuery]:
-        return [PgSearchQuery(raw, config=CONFIG, search_type="raw") for raw, _ in self.words]
+    def word_matches_rarest_first(self) -> list[Q]:
+        by_weight = sorted(self.words, key=lambda word: -word[1])  # stable: ties keep the query's order
+        return [word.match for word, _ in by_weight]
 
 
 def _any_word_query(q: str) -> AnyWord | None:
@@ -177,7 +242,7 @@ def _any_word_query(q: str) -> AnyWord | None:
     if len(words) < 2 or _OPERATOR_WORDS & set(words):
         return None
     _, last = _split_last_word(q)
-    raws = [f"({word} | {word}:*AB)" if word == last else word for word in words]
+    parts = [_word(word, typed=word == last) for word in words]
     frequencies = dict(SearchTerm.objects.filter(term__in=words).values_list("term", "frequency"))
     if last and not frequencies.get(last):
         # a word still being typed: as common as the commonest word it completes to
@@ -187,10 +252,15 @@ def _any_word_query(q: str) -> AnyWord | None:
     top = max([1, *frequencies.values()])
     weights = [math.log((1 + top) / (1 + frequencies.get(word, 0))) + 1 for word in words]
     # all words but one: "premium coffee machine" finds coffee machines, not everything premium
-    need = max(1, len(raws) - 1)
-    groups = [" & ".join(group) for group in combinations(raws, need)] if need > 1 else raws
-    text = PgSearchQuery(" | ".join(f"({group})" for group in groups), config=CONFIG, search_type="raw")
-    return AnyWord(text, tuple(zip(raws, weights, strict=True)))
+    need = max(1, len(parts) - 1)
+    match = Q()
+    for group in combinations(parts, need):
+        both = Q()
+        for part in group:
+            both &= part.match
+        match |= both
+    rank = PgSearchQuery(" | ".join(part.rank for part in parts), config=CONFIG, search_type="raw")
+    return AnyWord(Text(match, rank), tuple(zip(parts, weights, strict=True)))
 
 
 def _term_completions_frequency(prefix: str) -> int:
@@ -203,22 +273,14 @@ def _term_completions_frequency(prefix: str) -> int:
     )
 
 
-def _word_matches(any_word: AnyWord) -> tuple[RawSQL, RawSQL]:
+def _word_matches(any_word: AnyWord) -> tuple[Expression, Expression]:
     """How many of the words a document matches, and the sum of their weights."""
-    cases = " + ".join("(document @@ to_tsquery(%s::regconfig, %s))::int" for _ in any_word.words)
-    weighted = " + ".join(
-        "CASE WHEN document @@ to_tsquery(%s::regconfig, %s) THEN %s ELSE 0 END" for _ in any_word.words
-    )
-    count_params: list[Any] = []
-    weight_params: list[Any] = []
-    for raw, weight in any_word.words:
-        count_params += [CONFIG, raw]
-        weight_params += [CONFIG, raw, weight]
-    return (
-        # the SQL is placeholders only: every word and weight goes as a parameter
-        RawSQL(f"({cases})", count_params, output_field=IntegerField()),  # noqa: S611
-        RawSQL(f"({weighted})", weight_params, output_field=FloatField()),  # noqa: S611
-    )
+    matched: Expression = Value(0)
+    weight: Expression = Value(0.0)
+    for word, word_weight in any_word.words:
+        matched = matched + Case(When(word.match, then=Value(1)), default=Value(0), output_field=IntegerField())
+        weight = weight + Case(When(word.match, then=Value(word_weight)), default=Value(0.0), output_field=FloatField())
+    return matched, weight
 
 
 def correct_query(q: str) -> str | None:
@@ -269,37 +331,65 @@ def _boost(weights: dict[str, Any]) -> RawSQL:
     )
 
 
-def _windowed(
-    matching: QuerySet[SearchDocument], size: int, tiers: Sequence[PgSearchQuery] = ()
-) -> QuerySet[SearchDocument]:
+def _windowed(matching: QuerySet[SearchDocument], size: int, tiers: Sequence[Q] = ()) -> QuerySet[SearchDocument]:
     """The ``size`` most popular of the matches and every sponsored one: what a huge result set is
     ranked over. Read along the popularity index first (short queries), so the ranking reads
-    ``size`` rows, not every match. ``tiers`` (a relaxed search: all its words, then each word)
-    add the most popular matches of each, so every group the ranking puts first is there."""
+    ``size`` rows, not every match.
+
+    ``tiers`` (a relaxed search: all its words, then each word, the rarest first) stand for the
+    matches, in the order the ranking puts their groups: the most popular matches of each are taken
+    in turn until there are ``size``. The page never reaches past them, so the commoner words, whose
+    matches cost the most to order, are usually never read ("camping monitors": the 200 most popular
+    of the "camping" matches, 160 ms at a million products, once there are 200 "monitors")."""
     by_popularity = (_popularity(ranking()).desc(), "-product_id")
     ids: set[int] = set()
-    for subset in [matching, *(matching.filter(document=tier) for tier in tiers)]:
+    for subset in [matching.filter(tier) for tier in tiers] or [matching]:
         ids.update(subset.order_by(*by_popularity).values_list("product_id", flat=True)[:size])
+        if len(ids) >= size:
+            break
     ids.update(matching.filter(sponsored_until__gt=Now()).values_list("product_id", flat=True)[:size])
     return SearchDocument.objects.filter(product_id__in=ids)
 
 
-def _category_q(path: str) -> Q:
-    return Q(category_path=path) | Q(category_path__startswith=path + PATH_SEPARATOR)
+def _unindexed(field: str, output_field: Field) -> Expression:
+    """The column's value in a form none of its indexes serves (``price + 0``, ``category_path || ''``),
+    to filter or sort on.
+
+    With a text query the text index finds the matches (tens of thousands at most) and a filter
+    on price, category or rating is best checked on each of them. Left indexable, PostgreSQL
+    intersects the text's matches with an index scan of every product in the price range or
+    category (180,000 prices, 80,000 category members: 15-70 ms at a million products) before
+    the first row, though the facet sample and the count stop after a thousand rows."""
+    if isinstance(output_field, CharField):
+        return Concat(F(field), Value(""), output_field=output_field)
+    if isinstance(output_field, DateTimeField):
+        return ExpressionWrapper(F(field) + Value(timedelta(0)), output_field=output_field)
+    return ExpressionWrapper(F(field) + 0, output_field=output_field)
 
 
-def _facet_filters(query: SearchQuery) -> dict[str, Q]:
-    """The filters that have a facet, by facet name (each facet leaves its own out)."""
+def _category_q(path: str, *, indexed: bool = True) -> Q:
+    if indexed:
+        return Q(category_path=path) | Q(category_path__startswith=path + PATH_SEPARATOR)
+    value = _unindexed("category_path", CharField())
+    return Q(Exact(value, path)) | Q(StartsWith(value, path + PATH_SEPARATOR))
+
+
+def _facet_filters(query: SearchQuery, *, indexed: bool = True) -> dict[str, Q]:
+    """The filters that have a facet, by facet name (each facet leaves its own out); ``indexed``
+    False when a text query finds the matches (``_unindexed``). Brands and the minimum rating stay
+    indexed: a few brands are a small set, and PostgreSQL knows from its statistics how many
+    products a rating keeps (few are rated highly)."""
     filters: dict[str, Q] = {}
     if query.category:
-        filters["category"] = _category_q(query.category)
+        filters["category"] = _category_q(query.category, indexed=indexed)
     if query.brands:
         filters["brand"] = Q(brand__in=query.brands)
+    price_value = F("price") if indexed else _unindexed("price", DecimalField())
     price = Q()
     if query.min_price is not None:
-        price &= Q(price__gte=query.min_price)
+        price &= Q(GreaterThanOrEqual(price_value, query.min_price))
     if query.max_price is not None:
-        price &= Q(price__lte=query.max_price)
+        price &= Q(LessThanOrEqual(price_value, query.max_price))
     if price:
         filters["price"] = price
     if query.min_rating is not None:
@@ -307,11 +397,11 @@ def _facet_filters(query: SearchQuery) -> dict[str, Q]:
     return filters
 
 
-def _base(query: SearchQuery, text: PgSearchQuery | None) -> QuerySet[SearchDocument]:
+def _base(query: SearchQuery, text: Text | None) -> QuerySet[SearchDocument]:
     """Documents matching the text and the filters without a facet (seller, in stock)."""
     documents = SearchDocument.objects.all()
     if text is not None:
-        documents = documents.filter(document=text)
+        documents = documents.filter(text.match)
     if query.seller:
         documents = documents.filter(seller_id__in=Seller.objects.filter(slug=query.seller).values("id"))
     if query.in_stock:
@@ -320,7 +410,7 @@ def _base(query: SearchQuery, text: PgSearchQuery | None) -> QuerySet[SearchDocu
 
 
 def _ordered(
-    documents: QuerySet[SearchDocument], sort: Sort, text: PgSearchQuery | None, any_word: AnyWord | None = None
+    documents: QuerySet[SearchDocument], sort: Sort, text: Text | None, any_word: AnyWord | None = None
 ) -> QuerySet:
     """The documents in the order of ``sort``; in a relaxed search, those matching more of the words
     (and rarer ones) first, then in that order."""
@@ -329,24 +419,30 @@ def _ordered(
         matched, weight = _word_matches(any_word)
         documents = documents.annotate(words_matched=matched, words_weight=weight)
         first = ["-words_matched", "-words_weight"]
+    if text is None:  # browsing: the indexes of the sort columns give the first page at once
+        price, created_at, rating = F("price"), F("created_at"), F("rating")
+    else:  # the text's matches, sorted (walking a sort column's index checks every product on the way)
+        price = _unindexed("price", DecimalField())
+        created_at = _unindexed("created_at", DateTimeField())
+        rating = _unindexed("rating", DecimalField())
     if sort is Sort.PRICE_ASC:
-        return documents.order_by(*first, "price", "product_id")
+        return documents.order_by(*first, price.asc(), "product_id")
     if sort is Sort.PRICE_DESC:
-        return documents.order_by(*first, "-price", "-product_id")
+        return documents.order_by(*first, price.desc(), "-product_id")
     if sort is Sort.NEWEST:
-        return documents.order_by(*first, "-created_at", "-product_id")
+        return documents.order_by(*first, created_at.desc(), "-product_id")
     weights = ranking()
     boost = _boost(weights)
     if text is None:
         score = boost
     else:
         rank = SearchRank(
-            F("document"), text, weights=weights["field_weights"], cover_density=True, normalization=Value(1)
+            F("document"), text.rank, weights=weights["field_weights"], cover_density=True, normalization=Value(1)
         )
         score = ExpressionWrapper(rank * boost, output_field=FloatField())
     documents = documents.annotate(score=score)
     if sort is Sort.RATING:
-        return documents.order_by(*first, "-rating", "-score", "-product_id")
+        return documents.order_by(*first, rating.desc(), "-score", "-product_id")
     return documents.order_by(*first, "-score", "-product_id")
 
 
@@ -356,7 +452,7 @@ class PostgresBackend(SearchBackend):
         searched = suggestion or query.q
         text = strict = _text_query(searched)
         base = _base(query, text)
-        filters = _facet_filters(query)
+        filters = _facet_filters(query, indexed=text is None)
         matching = base.filter(*filters.values())
 
         facets, count = self._facets_and_count(query, base, filters)
@@ -376,7 +472,9 @@ class PostgresBackend(SearchBackend):
             # popular RANK_WINDOW (and the sponsored ones; in a relaxed search also those of all the
             # words and of each word). Without a query this is exact, since the score is then
             # popularity times the sponsored factor; with one it is an approximation.
-            tiers = [strict, *any_word.word_queries()] if any_word is not None and strict is not None else []
+            tiers = []
+            if any_word is not None and strict is not None:
+                tiers = [strict.match, *any_word.word_matches_rarest_first()]
             ranked = _windowed(matching, max(RANK_WINDOW, offset + query.page_size), tiers)
         rows = _ordered(ranked, query.sort, text, any_word).values(
             "product_id", "slug", "title", "brand", "price", "currency", "rating", "in_stock", "seller_id", "image"
@@ -419,11 +517,14 @@ class PostgresBackend(SearchBackend):
         )
         approximate = len(sample) > FACET_SAMPLE
         names = list(filters)
-        rows = [(row[:4], dict(zip(names, row[4:], strict=True))) for row in sample[:FACET_SAMPLE]]
+        # each row with the filters it fails: it counts for a facet when it fails none, or only the facet's own
+        rows = [
+            (row[:4], tuple(name for name, ok in zip(names, row[4:], strict=True) if not ok))
+            for row in sample[:FACET_SAMPLE]
+        ]
 
         def counted_for(facet: str) -> Iterable[tuple]:
-            # a row counts for a facet when it passes every filter but the facet's own
-            return (values for values, flags in rows if all(ok for name, ok in flags.items() if name != facet))
+            return (values for values, failed in rows if not failed or failed == (facet,))
 
         brands = Counter(brand for brand, *_ in counted_for("brand") if brand)
         categories = Counter(
@@ -438,7 +539,7 @@ class PostgresBackend(SearchBackend):
             rating=[RatingBucket(m, n) for m in RATING_BUCKETS if (n := sum(1 for r in ratings if r >= m))],
             approximate=approximate,
         )
-        count = None if approximate else sum(1 for _, flags in rows if all(flags.values()))
+        count = None if approximate else sum(1 for _, failed in rows if not failed)
         return facets, count
 
     def suggest(self, prefix: str, *, limit: int) -> list[str]:
@@ -520,16 +621,14 @@ def _term_completions(prefix: str, *, limit: int) -> list[str]:
 
 
 def _title_completions(head: str, last: str, *, limit: int) -> list[str]:
-    """Titles whose words start with what was typed. The index is asked for documents with the words
-    anywhere (no weight: a weighted match is rechecked row by row, and "cages" — a category name,
-    while titles say "Cage" — then reads thousands of rows for nothing, 1 s at a million products);
-    the first ``TITLE_CANDIDATES`` are kept when their title has every word."""
+    """Titles whose words start with what was typed. The names index (``NAMES``: title, brand and
+    category words) is asked for documents with every word or a word it starts (``_started_words``);
+    the first ``TITLE_CANDIDATES`` are kept when their title has every word (a brand or category
+    word is not one)."""
     words = [word.lower() for word in _WORD.findall(head)] + [last]
-    raw = " & ".join(f"{word}:*" for word in words)
+    raw = " & ".join(f"({word} | {started})" if (started := _started_words(word)) else word for word in words)
     candidates = (
-        SearchDocument.objects.filter(document=PgSearchQuery(raw, config=CONFIG, search_type="raw"))
-        .order_by()
-        .values_list("title", flat=True)[:TITLE_CANDIDATES]
+        SearchDocument.objects.filter(_names_match(raw)).order_by().values_list("title", flat=True)[:TITLE_CANDIDATES]
     )
     found = []
     for title in candidates:

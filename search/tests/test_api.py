@@ -2,8 +2,10 @@ from decimal import Decimal
 
 import pytest
 
+from search import services
 from search.models import SearchDocument
 from search.tests.conftest import slugs
+from search.tests.factories import listed_product
 from sellers.tests.factories import SellerFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("search.tests.urls")]
@@ -20,6 +22,22 @@ def test_prefix_applies_to_the_last_word_only(shelf, search_api):
     # "app" is a finished word here: nothing matches it, and the "any word" fallback (PostgreSQL)
     # finds only what "juice" matches
     assert "apple-phone-case" not in slugs(search_api(q="app juice"))
+
+
+def test_a_word_being_typed_completes_names_not_descriptions(shelf, search_api):
+    # "Pressed" is only in the apple juice's description; "phone" and "phones" name titles and a category
+    assert "apple-juice" not in slugs(search_api(q="pres"))
+    assert set(slugs(search_api(q="phon"))) == {"apple-phone-case", "phone-charger"}
+    # a finished word matches descriptions too: "juice" is in the charger's
+    assert "phone-charger" in slugs(search_api(q="juice"))
+
+
+def test_a_word_with_digits_being_typed_completes_as_a_prefix(shelf, search_api):
+    # the vocabulary holds words of letters only, so a model number is completed by a prefix match
+    listed_product("Router X200", category_path="electronics", brand="Volt", price="60.00")
+    services.documents_rebuild_all()
+
+    assert slugs(search_api(q="router x20")) == ["router-x200"]
 
 
 def test_misspelt_query_finds_the_product_and_suggests_the_correction(shelf, search_api):
