@@ -149,8 +149,10 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DAT
 # sequential scan, or an index bitmap of 180,000 prices, over the text index's 20,000 matches), and
 # JIT compilation (100-250 ms on the search's large estimates) never pays back on queries of a few
 # milliseconds.
-DATABASES["default"]["OPTIONS"]["options"] = env.str(
-    "DATABASE_SESSION_OPTIONS", default="-c jit=off -c random_page_cost=1.1"
+_session_options = env.str("DATABASE_SESSION_OPTIONS", default="-c jit=off -c random_page_cost=1.1")
+# after any options DATABASE_URL carries (?options=...), which keep their place
+DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+    part for part in (DATABASES["default"]["OPTIONS"].get("options", ""), _session_options) if part
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

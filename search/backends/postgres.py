@@ -3,13 +3,16 @@
 Matching. The query is parsed by ``websearch_to_tsquery`` (quotes, ``or``, ``-word``), and its last
 word, when it is a plain word being typed, is matched as itself anywhere or as the start of a word
 of the title, brand or category, so "app" finds "apple juice" while "tea" does not find every
-description that mentions a "team". The words it may start are named, from the vocabulary
-(``to_tsquery('(app | apple:AB | application:AB)')``, its ``PREFIX_TERMS`` most frequent words)
-rather than left to a prefix match (``app:*AB``): PostgreSQL answers a prefix match by collecting
-every document of every word it starts before it looks at the rest of the query ("ember studio":
-the 200,000 documents of "studio", 150 ms at a million products), where named words are intersected
-with the other words inside the index (15 ms). Only a word the vocabulary cannot hold (with digits)
-keeps the prefix match. The text search configuration
+description that mentions a "team". The words it may start are named from the vocabulary (its
+``PREFIX_TERMS`` most frequent: ``document @@ 'app' OR NAMES @@ 'apple | application'``, ``NAMES``
+being the title, brand and category words, indexed on their own) rather than left to a prefix match
+(``app:*AB``): PostgreSQL answers a prefix match by collecting every document of every word it
+starts before it looks at the rest of the query ("ember studio": the 200,000 documents of "studio",
+150 ms at a million products), and checks a weight row by row. The cost: a short start with more
+than ``PREFIX_TERMS`` completions ("sta") completes to its most frequent words only (frequency over
+whole documents), until the next letter narrows it. A word with digits, which the vocabulary does
+not hold, keeps a prefix match on the names; one or two letters are matched as themselves only. The
+ranking's tsquery names the same words without weights. The text search configuration
 is ``simple`` (lower-casing, no stemming and no stop words): product titles mix languages, brand
 names and model numbers that an English stemmer mangles, the prefix match covers most plural forms,
 and the vocabulary for typo correction is then made of real words.
@@ -208,7 +211,7 @@ def _text_query(q: str) -> Text | None:
     head, last = _split_last_word(q)
     match = Q()
     rank: PgSearchQuery | None = None
-    if head.strip():
+    if _WORD.search(head):  # a head of operators only ("- case", "& co") would match nothing
         rank = PgSearchQuery(head, config=CONFIG, search_type="websearch")
         match &= Q(document=rank)
     if last:
@@ -226,10 +229,12 @@ class AnyWord:
 
     text: Text
     words: tuple[tuple[Word, float], ...]
+    groups: tuple[tuple[Q, float], ...]  # each combination of words the text accepts, with its weight
 
-    def word_matches_rarest_first(self) -> list[Q]:
-        by_weight = sorted(self.words, key=lambda word: -word[1])  # stable: ties keep the query's order
-        return [word.match for word, _ in by_weight]
+    def groups_heaviest_first(self) -> list[Q]:
+        """The combinations in the order the ranking puts the documents matching just them."""
+        by_weight = sorted(self.groups, key=lambda group: -group[1])  # stable: ties keep the query's order
+        return [match for match, _ in by_weight]
 
 
 def _any_word_query(q: str) -> AnyWord | None:
@@ -253,13 +258,15 @@ def _any_word_query(q: str) -> AnyWord | None:
     # all words but one: "premium coffee machine" finds coffee machines, not everything premium
     need = max(1, len(parts) - 1)
     match = Q()
-    for group in combinations(parts, need):
-        both = Q()
-        for part in group:
-            both &= part.match
-        match |= both
+    groups = []
+    for group in combinations(zip(parts, weights, strict=True), need):
+        every = Q()
+        for part, _ in group:
+            every &= part.match
+        match |= every
+        groups.append((every, sum(weight for _, weight in group)))
     rank = PgSearchQuery(" | ".join(part.rank for part in parts), config=CONFIG, search_type="raw")
-    return AnyWord(Text(match, rank), tuple(zip(parts, weights, strict=True)))
+    return AnyWord(Text(match, rank), tuple(zip(parts, weights, strict=True)), tuple(groups))
 
 
 def _term_completions_frequency(prefix: str) -> int:
@@ -335,11 +342,12 @@ def _windowed(matching: QuerySet[SearchDocument], size: int, tiers: Sequence[Q] 
     ranked over. Read along the popularity index first (short queries), so the ranking reads
     ``size`` rows, not every match.
 
-    ``tiers`` (a relaxed search: all its words, then each word, the rarest first) stand for the
-    matches, in the order the ranking puts their groups: the most popular matches of each are taken
-    in turn until there are ``size``. The page never reaches past them, so the commoner words, whose
-    matches cost the most to order, are usually never read ("camping monitors": the 200 most popular
-    of the "camping" matches, 160 ms at a million products, once there are 200 "monitors")."""
+    ``tiers`` (a relaxed search: all its words, then each combination of words it accepts, the
+    heaviest first) stand for the matches in the order the ranking puts them: the most popular
+    matches of each are taken in turn until there are ``size``. The page never reaches past them,
+    so the commoner words, whose matches cost the most to order, are usually never read ("camping
+    monitors": the 200 most popular of the "camping" matches, 160 ms at a million products, once
+    there are 200 "monitors")."""
     by_popularity = (_popularity(ranking()).desc(), "-product_id")
     ids: set[int] = set()
     for subset in [matching.filter(tier) for tier in tiers] or [matching]:
@@ -464,12 +472,13 @@ class PostgresBackend(SearchBackend):
         ranked = matching
         if count > COUNT_CAP and query.sort in (Sort.RELEVANCE, Sort.RATING):
             # Too many matches to score them all (each costs a read of its row): score the most
-            # popular RANK_WINDOW (and the sponsored ones; in a relaxed search also those of all the
-            # words and of each word). Without a query this is exact, since the score is then
-            # popularity times the sponsored factor; with one it is an approximation.
+            # popular RANK_WINDOW (and the sponsored ones; in a relaxed search, those of all the
+            # words, then of each combination it accepts in ranking order, until the window is
+            # full). Without a query this is exact, since the score is then popularity times the
+            # sponsored factor; with one it is an approximation.
             tiers = []
             if any_word is not None and strict is not None:
-                tiers = [strict.match, *any_word.word_matches_rarest_first()]
+                tiers = [strict.match, *any_word.groups_heaviest_first()]
             ranked = _windowed(matching, max(RANK_WINDOW, offset + query.page_size), tiers)
         rows = _ordered(ranked, query.sort, text, any_word).values(
             "product_id", "slug", "title", "brand", "price", "currency", "rating", "in_stock", "seller_id", "image"

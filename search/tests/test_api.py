@@ -32,6 +32,11 @@ def test_a_word_being_typed_completes_names_not_descriptions(shelf, search_api):
     assert "phone-charger" in slugs(search_api(q="juice"))
 
 
+@pytest.mark.parametrize("q", ["& juice", "- juice", '"" juice'])
+def test_operators_without_a_word_before_the_last_word_leave_it_searched(shelf, search_api, q):
+    assert "apple-juice" in slugs(search_api(q=q))
+
+
 def test_a_word_with_digits_being_typed_completes_as_a_prefix(shelf, search_api):
     # the vocabulary holds words of letters only, so a model number is completed by a prefix match
     listed_product("Router X200", category_path="electronics", brand="Volt", price="60.00")
