@@ -823,18 +823,7 @@ def _sub_orders_confirm(sub_orders: list[SubOrder], *, order: Order, note: str) 
     for sub_order in sub_orders:
         sub_order.status, sub_order.confirmed_at, sub_order.updated_at = SS.CONFIRMED, now, now
     for sub_order in sub_orders:
-        publish(
-            events.SUB_ORDER_STATUS_CHANGED,
-            {
-                "sub_order_id": sub_order.pk,
-                "order_id": order.pk,
-                "number": order.number,
-                "seller_id": sub_order.seller_id,
-                "buyer_id": order.buyer_id,
-                "from": previous[sub_order.pk],
-                "to": SS.CONFIRMED,
-            },
-        )
+        _publish_sub_order_status(sub_order, order, previous[sub_order.pk], SS.CONFIRMED)
     return [
         OrderEvent(
             order_id=order.pk,
@@ -1133,19 +1122,22 @@ def _sub_order_move(sub_order: SubOrder, status: str, *, actor, note: str = "", 
         note=note[:300],
     )
     if announce:
-        order = sub_order.order
-        publish(
-            events.SUB_ORDER_STATUS_CHANGED,
-            {
-                "sub_order_id": sub_order.pk,
-                "order_id": order.pk,
-                "number": order.number,
-                "seller_id": sub_order.seller_id,
-                "buyer_id": order.buyer_id,
-                "from": previous,
-                "to": status,
-            },
-        )
+        _publish_sub_order_status(sub_order, sub_order.order, previous, status)
+
+
+def _publish_sub_order_status(sub_order: SubOrder, order: Order, from_status: str, to_status: str) -> None:
+    publish(
+        events.SUB_ORDER_STATUS_CHANGED,
+        {
+            "sub_order_id": sub_order.pk,
+            "order_id": order.pk,
+            "number": order.number,
+            "seller_id": sub_order.seller_id,
+            "buyer_id": order.buyer_id,
+            "from": from_status,
+            "to": to_status,
+        },
+    )
 
 
 def _lock_sub_order(sub_order_id: int, *, seller_id: int | None = None) -> SubOrder:

@@ -122,57 +122,40 @@ def cached(kind: str, parts: Sequence[object], scopes: Sequence[str], build: Cal
     return _cached(entry_key, version_keys, build, timeout)[1]
 
 
-class _LiveKeys:
-    """The live keys each entry asked for when this process last had it, kept much longer than the
-    entries themselves (a few short strings each): an entry this process has no copy of any more,
-    the long tail of a big catalogue, still comes with its live values in one round trip."""
+class _LocalLRU:
+    """A bounded map in this process's memory, least recently used out first; an entry may carry a
+    deadline after which it is gone. Two of them serve ``cached_with_live``:
+
+    - ``_copies``: this process's own copies of entries, with the versions they were built under. A
+      page that also needs live values from the cache (the product page's stock) reads the versions
+      and those values in one round trip, and skips moving and unpickling the page itself. A copy is
+      used only while the versions in the cache are still its own, and no longer than the entry's
+      timeout.
+    - ``_live_keys``: the live keys each entry asked for when this process last had it, kept much
+      longer than the entries themselves (a few short strings each): an entry this process has no
+      copy of any more, the long tail of a big catalogue, still comes with its live values in one
+      round trip.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._keys: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[object, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, entry_key: str) -> tuple[str, ...]:
+    def get(self, key: str, default: object = None) -> object:
         with self._lock:
-            return self._keys.get(entry_key, ())
-
-    def put(self, entry_key: str, keys: tuple[str, ...]) -> None:
-        with self._lock:
-            self._keys[entry_key] = keys
-            self._keys.move_to_end(entry_key)
-            while len(self._keys) > self.size:
-                self._keys.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._keys.clear()
-
-
-class _Copies:
-    """This process's own copies of entries, with the versions they were built under: a page that
-    also needs live values from the cache (the product page's stock) reads the versions and those
-    values in one round trip, and skips moving and unpickling the page itself. A copy is used only
-    while the versions in the cache are still its own, and no longer than the entry's timeout."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[str, tuple[list[int], object, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> tuple[list[int], object] | None:
-        with self._lock:
-            copy = self._entries.get(key)
-            if copy is None:
-                return None
-            if copy[2] <= time.monotonic():
+            entry = self._entries.get(key)
+            if entry is None:
+                return default
+            if entry[1] <= time.monotonic():
                 del self._entries[key]
-                return None
+                return default
             self._entries.move_to_end(key)
-            return copy[0], copy[1]
+            return entry[0]
 
-    def put(self, key: str, versions: list[int], value: object, timeout: int) -> None:
+    def put(self, key: str, value: object, timeout: float = float("inf")) -> None:
         with self._lock:
-            self._entries[key] = (versions, value, time.monotonic() + timeout)
+            self._entries[key] = (value, time.monotonic() + timeout)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
@@ -182,8 +165,8 @@ class _Copies:
             self._entries.clear()
 
 
-_copies = _Copies(size=500)  # pages of ~10-20 kB: a few MB per process
-_live_keys = _LiveKeys(size=50_000)  # ~100 bytes each: a few MB per process
+_copies = _LocalLRU(size=500)  # (versions, page): pages of ~10-20 kB, a few MB per process
+_live_keys = _LocalLRU(size=50_000)  # tuples of keys, ~100 bytes each: a few MB per process
 
 
 def clear_local_copies() -> None:
@@ -204,7 +187,7 @@ def cached_with_live(
 
     When this process has a current copy of the entry, the versions and the live values come in one
     round trip. Otherwise the entry comes as in ``cached``, with the live values in the same round
-    trip when this process knows which keys the entry asks for (``_LiveKeys``: it had the entry
+    trip when this process knows which keys the entry asks for (``_live_keys``: it had the entry
     before, and its live keys did not change since), else in a second one.
     """
     entry_key, version_keys = _keys(kind, parts, scopes)
@@ -215,11 +198,11 @@ def cached_with_live(
         found = cache.get_many([*version_keys, *keys])
         if _current_versions(found, version_keys) == copy_versions:
             return value, {key: found[key] for key in keys if key in found}
-    expected = _live_keys.get(entry_key)
+    expected = _live_keys.get(entry_key, ())
     versions, value, found = _cached(entry_key, version_keys, build, timeout, also=expected)
     keys = tuple(live_keys(value))
     if versions is not None:
-        _copies.put(entry_key, versions, value, timeout)
+        _copies.put(entry_key, (versions, value), timeout)
         _live_keys.put(entry_key, keys)
     if versions is not None and keys == expected:
         return value, {key: found[key] for key in keys if key in found}

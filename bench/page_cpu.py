@@ -1,0 +1,72 @@
+"""CPU time per request of the product page and of the bare view, in-process (no HTTP, no wrk).
+
+    DATABASE_URL=… REDIS_URL=… .venv/bin/python bench/page_cpu.py [--pages 200] [--requests 3000]
+
+Calls the WSGI application directly with production settings, over ``--pages`` product pages
+cycled in turn, and prints the process CPU time per request (``time.process_time``) of each.
+With few pages every request finds this process's copy of its page (storefront.versions); with
+more pages than the copies hold (500) none does, as in bench/pages.py's 4,000 pages over 4 workers.
+The figures of BENCHMARKS.md's "Product page against the bare view" come from runs of this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import time
+
+from common import ROOT, django_setup, production_env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=3000)
+    args = parser.parse_args()
+
+    os.environ.update(production_env())
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    django_setup()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    from catalog.selectors import listed_products
+    from shop.wsgi import application
+
+    slugs = list(listed_products().order_by("id").values_list("slug", flat=True)[: args.pages])
+    if not slugs:
+        raise SystemExit("no listed products: seed the database first (manage.py seed_demo)")
+
+    def call(path: str) -> str:
+        environ = {
+            "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "SERVER_PROTOCOL": "HTTP/1.1",
+        }  # fmt: skip
+        statuses: list[str] = []
+        b"".join(application(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+        return statuses[0]
+
+    def cpu_per_request(paths: list[str]) -> float:
+        started = time.process_time()
+        for i in range(args.requests):
+            status = call(paths[i % len(paths)])
+            if not status.startswith("200"):
+                raise SystemExit(f"{paths[i % len(paths)]} answered {status}")
+        return (time.process_time() - started) / args.requests * 1e6
+
+    product_paths = [f"/p/{slug}/" for slug in slugs]
+    for path in product_paths:  # every page built and cached once
+        call(path)
+    bare = cpu_per_request(["/bench/bare/"])
+    product = cpu_per_request(product_paths)
+    print(f"{len(slugs):,} product pages, {args.requests:,} requests each")
+    print(f"bare view     {bare:7.0f} µs CPU per request")
+    print(f"product page  {product:7.0f} µs CPU per request ({bare / product:.0%} of the bare view's throughput)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
