@@ -160,10 +160,20 @@ def image_renditions(image: ProductImage | None, names: Collection[str] | None =
             "height": entry["height"],
         }
         for name, entry in image.renditions.items()
-        if (names is None or name in names)
-        and isinstance(entry, dict)
-        and {"webp", "jpeg", "width", "height"} <= entry.keys()
+        if (names is None or name in names) and isinstance(entry, dict) and entry.keys() >= _RENDITION_KEYS
     }
+
+
+def rendition_file_url(renditions: Any, name: str, image_format: str) -> str | None:
+    """The URL of one file (``image_format``: "webp" or "jpeg") of one rendition of a ready image's
+    ``renditions``, as ``image_renditions`` gives it, without the rest; None when there is none."""
+    entry = renditions.get(name) if isinstance(renditions, dict) else None
+    if not isinstance(entry, dict) or not entry.keys() >= _RENDITION_KEYS:
+        return None
+    return rendition_url(renditions, name, image_format)
+
+
+_RENDITION_KEYS = frozenset({"webp", "jpeg", "width", "height"})
 
 
 def new_arrivals(*, limit: int) -> list[Product]:

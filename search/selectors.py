@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from catalog.models import ProductImage
-from catalog.selectors import image_renditions
+from catalog.selectors import image_renditions, rendition_file_url
 from search.backends import get_backend
 from search.backends.base import Hit, SearchQuery, SearchResult, Sort
 
@@ -127,6 +127,20 @@ def search_suggestions(*, prefix: str, limit: int = SUGGEST_LIMIT) -> list[str]:
 
 def product_url(slug: str) -> str:
     return reverse("storefront:product", args=[slug])
+
+
+def product_url_maker() -> Callable[[str], str]:
+    """``product_url`` for many slugs: the URL resolver runs once (a slug has nothing to quote)."""
+    head, tail = product_url(_SLUG_PLACEHOLDER).rsplit(_SLUG_PLACEHOLDER, 1)
+    return lambda slug: f"{head}{slug}{tail}"
+
+
+_SLUG_PLACEHOLDER = "slug-placeholder"
+
+
+def hit_thumbnail_url(hit: Hit, image_format: str = "jpeg") -> str | None:
+    """The URL of the thumbnail of a hit's primary image in ``image_format`` (None for none)."""
+    return rendition_file_url(hit.image, "thumbnail", image_format)
 
 
 def hit_thumbnail(hit: Hit) -> dict | None:

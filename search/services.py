@@ -19,7 +19,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F
 
 from catalog.models import Brand, Category, Product, ProductImage, Variant
 from inventory.models import Stock
@@ -265,19 +264,25 @@ _SPACES = re.compile(r"\s+")
 
 
 def popular_query_record(*, query: str) -> None:
-    """Count a query that found products, for autocomplete. One upsert; skipped for long queries.
+    """Count a query that found products, for autocomplete: one statement (an upsert); skipped for
+    long queries.
 
     Committed without waiting for the write-ahead log to reach the disk (``synchronous_commit``
-    off for this transaction only): every search makes this write, and a count lost in a crash is
-    harmless, while waiting for the flush is most of its cost on a busy disk."""
+    off for this statement's own transaction, set in the statement itself): every search makes this
+    write, and a count lost in a crash is harmless, while waiting for the flush (and a round trip
+    for each of BEGIN, SET, UPDATE and COMMIT) is most of its cost. Inside a caller's transaction
+    it is a plain upsert: a caller's commit is never relaxed."""
     normalized = _SPACES.sub(" ", query).strip().lower()
     if not normalized or len(normalized) > POPULAR_QUERY_MAX_LENGTH:
         return
-    own_transaction = not connection.in_atomic_block  # never relax a caller's transaction
-    with transaction.atomic():
-        if own_transaction and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        updated = PopularQuery.objects.filter(query=normalized).update(count=F("count") + 1)
-        if not updated:
-            PopularQuery.objects.bulk_create([PopularQuery(query=normalized, count=1)], ignore_conflicts=True)
+    relax = "" if connection.in_atomic_block else _RELAXED_COMMIT
+    with connection.cursor() as cursor:
+        cursor.execute(_POPULAR_QUERY_UPSERT.format(table=PopularQuery._meta.db_table, relax=relax), [normalized])
+
+
+# set_config(..., true) lasts until the end of the transaction: in autocommit, this statement's own
+_RELAXED_COMMIT = ", (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
+_POPULAR_QUERY_UPSERT = """
+INSERT INTO {table} (query, count, updated_at) SELECT %s, 1, now() FROM (SELECT 1) AS one{relax}
+ON CONFLICT (query) DO UPDATE SET count = {table}.count + 1, updated_at = EXCLUDED.updated_at
+"""

@@ -67,6 +67,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery as PgSearchQuery
 from django.contrib.postgres.search import SearchRank
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -449,6 +450,26 @@ def _ordered(
     return documents.order_by(*first, "-score", "-product_id")
 
 
+# The facet counts of a sample of matches (``{sample}``: brand, category path, price, rating, then a
+# flag for each facet filter; up to FACET_SAMPLE + 1 rows), in one statement: the rows are numbered
+# as read and the first FACET_SAMPLE counted, per brand, category path, price bucket and whole star,
+# each by the filters its rows fail (``{failed}``: one bit per filter); "all" is the sample's size
+# (FACET_SAMPLE + 1: there are more matches) and "row" the counts by failed filters alone.
+_FACET_COUNTS = """
+WITH sample AS (
+    SELECT brand, category_path, width_bucket(price, %s::numeric[]) AS bucket,
+           floor(rating)::int AS stars, ({failed}) AS failed, row_number() OVER () AS n
+    FROM ({sample}) AS matches (brand, category_path, price, rating{flags})
+)
+SELECT 'brand', brand, failed, count(*) FROM sample WHERE n <= %s GROUP BY brand, failed
+UNION ALL SELECT 'category', category_path, failed, count(*) FROM sample WHERE n <= %s GROUP BY category_path, failed
+UNION ALL SELECT 'price', bucket::text, failed, count(*) FROM sample WHERE n <= %s GROUP BY bucket, failed
+UNION ALL SELECT 'rating', stars::text, failed, count(*) FROM sample WHERE n <= %s GROUP BY stars, failed
+UNION ALL SELECT 'row', NULL, failed, count(*) FROM sample WHERE n <= %s GROUP BY failed
+UNION ALL SELECT 'all', NULL, 0, count(*) FROM sample
+"""
+
+
 class PostgresBackend(SearchBackend):
     def search(self, query: SearchQuery) -> SearchResult:
         suggestion = correct_query(query.q) if query.q.strip() else None
@@ -509,41 +530,59 @@ class PostgresBackend(SearchBackend):
         self, query: SearchQuery, base: QuerySet[SearchDocument], filters: dict[str, Q]
     ) -> tuple[Facets, int | None]:
         """All four disjunctive facets from one read of up to ``FACET_SAMPLE`` base matches (unranked),
-        and the number of those passing every filter when the sample holds every match (else None)."""
-        sample = list(
+        and the number of those passing every filter when the sample holds every match (else None).
+
+        PostgreSQL counts them (``_FACET_COUNTS``): a thousand rows never cross the wire, only a
+        count for each brand, category, price bucket and star step, by the filters its rows fail."""
+        names = list(filters)
+        sample = (
             base.order_by()
-            .annotate(
-                **{f"in_{name}": _flag(condition) for name, condition in filters.items()},
-            )
-            .values_list("brand", "category_path", "price", "rating", *(f"in_{name}" for name in filters))[
+            .annotate(**{f"in_{name}": _flag(condition) for name, condition in filters.items()})
+            .values_list("brand", "category_path", "price", "rating", *(f"in_{name}" for name in names))[
                 : FACET_SAMPLE + 1
             ]
         )
-        approximate = len(sample) > FACET_SAMPLE
-        names = list(filters)
-        # each row with the filters it fails: it counts for a facet when it fails none, or only the facet's own
-        rows = [
-            (row[:4], tuple(name for name, ok in zip(names, row[4:], strict=True) if not ok))
-            for row in sample[:FACET_SAMPLE]
-        ]
+        sample_sql, params = sample.query.get_compiler(using=sample.db).as_sql()
+        failed = " + ".join(f"(CASE WHEN in_{name} THEN 0 ELSE {1 << i} END)" for i, name in enumerate(names)) or "0"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _FACET_COUNTS.format(sample=sample_sql, failed=failed, flags="".join(f", in_{name}" for name in names)),
+                (PRICE_BUCKETS, *params, *[FACET_SAMPLE] * 5),
+            )
+            counted = cursor.fetchall()
+        sampled = next(n for kind, *_, n in counted if kind == "all")
+        approximate = sampled > FACET_SAMPLE
+        bits = {name: 1 << i for i, name in enumerate(names)}
 
-        def counted_for(facet: str) -> Iterable[tuple]:
-            return (values for values, failed in rows if not failed or failed == (facet,))
+        def counted_for(kind: str, facet: str) -> Iterable[tuple[Any, int]]:
+            # a value counts the rows failing no filter, or only the facet's own
+            own = bits.get(facet, 0)
+            return ((value, n) for k, value, failed_bits, n in counted if k == kind and failed_bits in (0, own))
 
-        brands = Counter(brand for brand, *_ in counted_for("brand") if brand)
-        categories = Counter(
-            key for _, path, *_ in counted_for("category") if (key := _category_key(path, query.category))
-        )
-        prices = [price for _, _, price, _ in counted_for("price")]
-        ratings = [rating for *_, rating in counted_for("rating")]
+        brands: Counter = Counter()
+        for brand, n in counted_for("brand", "brand"):
+            if brand:
+                brands[brand] += n
+        categories: Counter = Counter()
+        for path, n in counted_for("category", "category"):
+            if key := _category_key(path, query.category):
+                categories[key] += n
+        buckets: Counter = Counter()
+        for bucket, n in counted_for("price", "price"):
+            buckets[int(bucket)] += n
+        stars: Counter = Counter()
+        for star, n in counted_for("rating", "rating"):
+            stars[int(star)] += n
         facets = Facets(
             brand=[FacetValue(value, n) for value, n in _top(brands, BRAND_FACET_SIZE)],
             category=_category_facet(_top(categories, CATEGORY_FACET_SIZE)),
-            price=_price_buckets(prices),
-            rating=[RatingBucket(m, n) for m in RATING_BUCKETS if (n := sum(1 for r in ratings if r >= m))],
+            price=_price_buckets(buckets),
+            rating=[RatingBucket(m, n) for m in RATING_BUCKETS if (n := sum(c for s, c in stars.items() if s >= m))],
             approximate=approximate,
         )
-        count = None if approximate else sum(1 for _, failed in rows if not failed)
+        count = (
+            None if approximate else sum(n for kind, _, failed_bits, n in counted if kind == "row" and not failed_bits)
+        )
         return facets, count
 
     def suggest(self, prefix: str, *, limit: int) -> list[str]:
@@ -596,12 +635,12 @@ def _category_facet(counts: list[tuple[str, int]]) -> list[FacetValue]:
     return [FacetValue(path, n, names.get(path, path)) for path, n in counts]
 
 
-def _price_buckets(prices: list[Decimal]) -> list[PriceBucket]:
+def _price_buckets(counts: Counter) -> list[PriceBucket]:
+    """``counts`` by bucket number: ``width_bucket(price, PRICE_BUCKETS)``, 1 for the first bucket."""
     buckets = []
     for i, low in enumerate(PRICE_BUCKETS):
         high = PRICE_BUCKETS[i + 1] if i + 1 < len(PRICE_BUCKETS) else None
-        n = sum(1 for p in prices if p >= low and (high is None or p < high))
-        if n:
+        if n := counts.get(i + 1):
             buckets.append(PriceBucket(low, high, n))
     return buckets
 

@@ -72,6 +72,34 @@ def test_result_carries_the_fields_of_the_api(shelf, search_api):
     }
 
 
+@pytest.mark.parametrize(
+    "image",
+    [
+        None,
+        {"thumbnail": {"webp": "products/1/t.webp", "jpeg": "products/1/t.jpg", "width": 320, "height": 320}},
+        {"thumbnail": {"webp": "products/1/t.webp"}},  # incomplete: no image
+    ],
+)
+def test_a_hit_reads_as_its_declared_fields_say(image, rf):
+    """The hit serializer builds its output directly (search.serializers): the same as DRF's own
+    field-by-field representation, which the API schema describes."""
+    from rest_framework.serializers import Serializer
+
+    from search.backends.base import Hit
+    from search.serializers import SearchHitSerializer
+
+    hit = Hit(
+        product_id=1, slug="blue-kettle", title="Blue Kettle", brand="Volt", price=Decimal("19.5"), currency="EUR",
+        rating=Decimal("4.25"), in_stock=False, seller_id=2, image=image,
+    )  # fmt: skip
+    serializer = SearchHitSerializer(context={"request": rf.get("/api/v1/search/")})
+    direct = serializer.to_representation(hit)
+    assert direct == Serializer.to_representation(serializer, hit)
+    assert direct["price"] == "19.50"
+    assert direct["url"] == "/p/blue-kettle/"
+    assert (direct["image"] is None) == (image is None or "jpeg" not in image["thumbnail"])
+
+
 def test_title_match_ranks_above_description_match(shelf, search_api):
     assert slugs(search_api(q="juice"))[-1] == "phone-charger"  # "juice" only in its description
     assert set(slugs(search_api(q="juice"))[:2]) == {"apple-juice", "orange-juice"}
@@ -271,6 +299,24 @@ def test_suggest_offers_popular_queries_first(shelf, api_client, search_api):
     search_api(q="aple juce")  # recorded as what was searched: the correction
     suggestions = api_client.get("/api/v1/search/suggest/", {"q": "ap"}).json()["suggestions"]
     assert suggestions[0] == "apple juice"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_popular_query_is_counted_by_one_statement_that_relaxes_only_its_own_commit(
+    django_assert_num_queries,
+):
+    from django.db import connection
+
+    from search.models import PopularQuery
+
+    with django_assert_num_queries(1) as captured:
+        services.popular_query_record(query="  Apple   JUICE ")
+    assert "set_config('synchronous_commit', 'off', true)" in captured.captured_queries[0]["sql"]
+    services.popular_query_record(query="apple juice")
+    assert PopularQuery.objects.get(query="apple juice").count == 2
+    with connection.cursor() as cursor:  # the next transaction waits for the flush again
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
 
 
 def test_suggest_for_nothing_is_empty_and_too_long_is_400(shelf, api_client):
