@@ -45,15 +45,19 @@ class SearchDocument(models.Model):
     updated_at = models.DateTimeField(auto_now=True)  # the document's
     # A = title, B = brand and category names (the whole lineage), C = attribute values, D = description
     document = SearchVectorField()
+    # The title, brand and category words alone (its A and B parts): what a word being typed may start
+    # (search.backends.postgres). Stored, so a row is checked against it without filtering its
+    # document again (ts_filter on every row read cost 2-9 µs: most of a prefix search).
+    names = models.GeneratedField(
+        expression=Func(F("document"), Value("{a,b}"), function="ts_filter", output_field=SearchVectorField()),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     class Meta:
         indexes = [
             GinIndex(fields=["document"], name="search_doc_document_gin"),
-            # the title, brand and category words alone (search.backends.postgres.NAMES)
-            GinIndex(
-                Func(F("document"), Value("{a,b}"), function="ts_filter", output_field=SearchVectorField()),
-                name="search_doc_names_gin",
-            ),
+            GinIndex(fields=["names"], name="search_doc_names_gin", fastupdate=False),
             models.Index(fields=["category_path"], name="search_doc_category_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["brand"], name="search_doc_brand_idx"),
             models.Index(fields=["price", "product_id"], name="search_doc_price_idx"),

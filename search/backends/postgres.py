@@ -4,8 +4,8 @@ Matching. The query is parsed by ``websearch_to_tsquery`` (quotes, ``or``, ``-wo
 word, when it is a plain word being typed, is matched as itself anywhere or as the start of a word
 of the title, brand or category, so "app" finds "apple juice" while "tea" does not find every
 description that mentions a "team". The words it may start are named from the vocabulary (its
-``PREFIX_TERMS`` most frequent: ``document @@ 'app' OR NAMES @@ 'apple | application'``, ``NAMES``
-being the title, brand and category words, indexed on their own) rather than left to a prefix match
+``PREFIX_TERMS`` most frequent: ``document @@ 'app' OR names @@ 'apple | application'``, ``names``
+being the title, brand and category words, stored and indexed on their own) rather than left to a prefix match
 (``app:*AB``): PostgreSQL answers a prefix match by collecting every document of every word it
 starts before it looks at the rest of the query ("ember studio": the 200,000 documents of "studio",
 150 ms at a million products), and checks a weight row by row. The cost: a short start with more
@@ -156,17 +156,20 @@ def _split_last_word(q: str) -> tuple[str, str]:
     return q[: match.start(1)], match.group(1).lower()
 
 
-# The title, brand and category words of a document (its A and B parts): the words a word being
-# typed may start. Indexed on its own (search_doc_names_gin, migration 0004), so a started word is
-# looked up among names only: no row read to check its weight, and PostgreSQL estimates it from
-# how often it names products, not from every description that uses it ("sand" of "san": 10,000
-# products by name, 200,000 by any word; planned as the latter, the search read them all).
-NAMES = "ts_filter(document, '{a,b}')"
+# ``SearchDocument.names``: the title, brand and category words of a document (its A and B parts),
+# the words a word being typed may start. Stored and indexed on their own (search_doc_names_gin,
+# migrations 0004 and 0005), so a started word is looked up among names only: no row read to check
+# its weight, and PostgreSQL estimates it from how often it names products, not from every
+# description that uses it ("sand" of "san": 10,000 products by name, 200,000 by any word; planned
+# as the latter, the search read them all). Stored rather than computed from the document on each
+# row read (the first index was on ``ts_filter(document, '{a,b}')``): a check or recheck of a row
+# costs a lookup in a few words, not a filtered copy of its document (a prefix search: 50-70 ms to
+# ... at a million products).
 
 
 def _names_match(raw: str) -> Q:
     """Documents whose names match the raw tsquery ``raw`` (made of words from ``_WORD``)."""
-    return Q(RawSQL(f"{NAMES} @@ to_tsquery(%s::regconfig, %s)", (CONFIG, raw), output_field=BooleanField()))  # noqa: S611 - placeholders only
+    return Q(names=PgSearchQuery(raw, config=CONFIG, search_type="raw"))
 
 
 def _started_words(word: str) -> str | None:
@@ -664,7 +667,7 @@ def _term_completions(prefix: str, *, limit: int) -> list[str]:
 
 
 def _title_completions(head: str, last: str, *, limit: int) -> list[str]:
-    """Titles whose words start with what was typed. The names index (``NAMES``: title, brand and
+    """Titles whose words start with what was typed. The names index (``names``: title, brand and
     category words) is asked for documents with every word or a word it starts (``_started_words``);
     the first ``TITLE_CANDIDATES`` are kept when their title has every word (a brand or category
     word is not one)."""
