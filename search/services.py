@@ -186,10 +186,14 @@ def documents_rebuild_all(*, progress: Callable[[str], None] = lambda message: N
     indexed = 0
     if first is not None and last is not None:
         batch = 50_000
-        for low in range(first, last + 1, batch):
-            with transaction.atomic():
-                indexed += _upsert("p.id >= %(low)s AND p.id < %(high)s", {"low": low, "high": low + batch})
-            progress(f"search: {indexed:,} documents (products up to id {min(low + batch - 1, last):,})")
+        _names_index_fast_update(True)
+        try:
+            for low in range(first, last + 1, batch):
+                with transaction.atomic():
+                    indexed += _upsert("p.id >= %(low)s AND p.id < %(high)s", {"low": low, "high": low + batch})
+                progress(f"search: {indexed:,} documents (products up to id {min(low + batch - 1, last):,})")
+        finally:
+            _names_index_fast_update(False)
     with transaction.atomic():
         removed = _delete_unlisted("TRUE", {})
     if removed:
@@ -201,6 +205,17 @@ def documents_rebuild_all(*, progress: Callable[[str], None] = lambda message: N
             cursor.execute(f"ANALYZE {table}")
     progress(f"search: {indexed:,} documents, {terms:,} terms in {time.monotonic() - started:.1f}s")
     return indexed
+
+
+def _names_index_fast_update(on: bool) -> None:
+    """The names index (search.models) is written row by row, without the pending list that every
+    search would scan until the next vacuum. A bulk rebuild turns the list on while it writes (row by
+    row, 200,000 documents took 63 s against 52 s), then merges it into the index. Changing the
+    setting locks the index for an instant."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER INDEX search_doc_names_gin SET (fastupdate = {'on' if on else 'off'})")
+        if not on:
+            cursor.execute("SELECT gin_clean_pending_list('search_doc_names_gin'::regclass)")
 
 
 _PRODUCT_RATING_SQL = """

@@ -163,8 +163,9 @@ def _split_last_word(q: str) -> tuple[str, str]:
 # description that uses it ("sand" of "san": 10,000 products by name, 200,000 by any word; planned
 # as the latter, the search read them all). Stored rather than computed from the document on each
 # row read (the first index was on ``ts_filter(document, '{a,b}')``): a check or recheck of a row
-# costs a lookup in a few words, not a filtered copy of its document (a prefix search: 50-70 ms to
-# ... at a million products).
+# costs a lookup in a few words, not a filtered copy of its document (at a million products, the
+# 200 most popular matches of "spea" in 44 ms rather than 68 ms; the names index, without a pending
+# list, finds the 5,122 "speaker" names in 1.3 ms rather than 8 ms).
 
 
 def _names_match(raw: str) -> Q:

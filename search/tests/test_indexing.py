@@ -98,6 +98,22 @@ def test_rebuild_all_drops_documents_of_unlisted_products_and_recounts_the_vocab
     assert not SearchTerm.objects.filter(term="green").exists()
 
 
+def test_rebuild_all_leaves_the_names_index_written_without_a_pending_list(shelf):
+    from django.contrib.postgres.search import SearchQuery
+    from django.db import connection
+
+    services.documents_rebuild_all()
+    assert _names_index_options(connection) == ["fastupdate=off"]
+    apple = SearchQuery("apple", config="simple")
+    assert SearchDocument.objects.filter(names=apple).count() == 2  # the stored names: title words
+
+
+def _names_index_options(connection) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'search_doc_names_gin'")
+        return cursor.fetchone()[0]
+
+
 def test_rebuild_keeps_ratings_and_sales_figures(shelf):
     SearchDocument.objects.filter(product_id=shelf["green-tea"].pk).update(rating=Decimal("4.2"), sales_velocity=3)
     services.document_rebuild(product_id=shelf["green-tea"].pk)
