@@ -8,11 +8,13 @@ from django.core.cache import cache
 @pytest.fixture(autouse=True)
 def _clean_redis():
     """Each test starts with an empty test Redis database (rate-limit counters, caches, carts), and
-    without the pages this process kept copies of."""
+    without the pages and category names this process kept copies of."""
+    from search.backends.postgres import forget_category_names
     from storefront.versions import clear_local_copies
 
     cache.clear()
     clear_local_copies()
+    forget_category_names()
 
 
 @pytest.fixture(autouse=True)

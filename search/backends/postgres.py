@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -635,8 +636,29 @@ def _category_key(path: str, selected: str) -> str | None:
 
 
 def _category_facet(counts: list[tuple[str, int]]) -> list[FacetValue]:
-    names = dict(Category.objects.filter(path__in=[path for path, _ in counts]).values_list("path", "name"))
+    names = _category_names() if counts else {}
     return [FacetValue(path, n, names.get(path, path)) for path, n in counts]
+
+
+CATEGORY_NAMES_TTL = 60  # seconds: a renamed category shows its new name in facets within a minute
+_category_names_copy: tuple[float | None, dict[str, str]] = (None, {})
+
+
+def _category_names() -> dict[str, str]:
+    """Every category's name by path, from this process's copy (a few hundred short strings) while
+    it is younger than ``CATEGORY_NAMES_TTL``: a facet names its categories without a query."""
+    global _category_names_copy
+    read_at, names = _category_names_copy
+    if read_at is None or time.monotonic() - read_at > CATEGORY_NAMES_TTL:
+        names = dict(Category.objects.values_list("path", "name"))
+        _category_names_copy = (time.monotonic(), names)
+    return names
+
+
+def forget_category_names() -> None:
+    """Drop this process's copy of the category names (tests: each builds its own tree)."""
+    global _category_names_copy
+    _category_names_copy = (None, {})
 
 
 def _price_buckets(counts: Counter) -> list[PriceBucket]:
