@@ -217,6 +217,23 @@ def test_facets_count_the_matches(shelf, search_api):
     assert body["facets_approximate"] is False
 
 
+def test_category_facet_names_come_from_a_copy_that_lasts_a_minute(shelf, search_api, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.models import Category
+    from search.backends import postgres
+
+    search_api(q="juice")
+    Category.objects.filter(path="food").update(name="Groceries")
+    with CaptureQueriesContext(connection) as queries:
+        body = search_api(q="juice")
+    assert not [query for query in queries if "catalog_category" in query["sql"]]
+    assert body["facets"]["category"][0]["name"] == "Food"  # the copy, until it is a minute old
+    monkeypatch.setattr(postgres, "CATEGORY_NAMES_TTL", -1)
+    assert search_api(q="juice")["facets"]["category"][0]["name"] == "Groceries"
+
+
 def test_brand_facet_ignores_its_own_filter_but_applies_the_others(shelf, api_client):
     body = api_client.get("/api/v1/search/?category=food&brand=Leafy").json()
     assert slugs(body) == ["green-tea"]
