@@ -98,6 +98,24 @@ def test_rebuild_all_drops_documents_of_unlisted_products_and_recounts_the_vocab
     assert not SearchTerm.objects.filter(term="green").exists()
 
 
+def test_rebuilding_writes_only_the_documents_that_change(shelf):
+    """A rebuild (a seller's status event, a reindex) leaves an unchanged document where it is: no
+    new row version, so no dead row and no index entries for it."""
+    from django.db import connection
+
+    def row_addresses() -> dict[int, str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT product_id, ctid::text FROM search_searchdocument")
+            return dict(cursor.fetchall())
+
+    before = row_addresses()
+    Product.objects.filter(pk=shelf["green-tea"].pk).update(title="Green Tea Deluxe")  # no event
+    assert services.documents_rebuild_all() == len(before)
+    after = row_addresses()
+    assert {product_id for product_id in before if before[product_id] != after[product_id]} == {shelf["green-tea"].pk}
+    assert SearchDocument.objects.get(product_id=shelf["green-tea"].pk).title == "Green Tea Deluxe"
+
+
 def test_rebuild_all_leaves_the_names_index_written_without_a_pending_list(shelf):
     from django.contrib.postgres.search import SearchQuery
     from django.db import connection
