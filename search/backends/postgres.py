@@ -44,9 +44,9 @@ brand and category, title). Logarithms keep a best-seller from burying a better 
 sponsored factor lifts a paid product among comparable matches without pulling in ones that do not
 match. Without a query the score is the popularity part alone.
 
-Counts stop at ``COUNT_CAP`` (shown as "10,000+"). Facets are disjunctive: each is counted with every
-filter but its own. They are computed in one pass over up to ``FACET_SAMPLE`` matches of the query and
-the non-facet filters, read in the order the index yields them (ranking a sample of a huge result set
+Counts stop at ``COUNT_CAP`` (shown as "1,000+"). Facets are disjunctive: each is counted with every
+filter but its own. PostgreSQL counts them in one statement over up to ``FACET_SAMPLE`` matches of the
+query and the non-facet filters, read in the order the index yields them (ranking a sample of a huge result set
 costs more than the search itself: a million-product catalogue showed 0.4-5 s against 10-30 ms);
 when there are more matches, the counts are flagged approximate.
 """
