@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from catalog.models import Brand, Category, Product, ProductImage, Variant
 from inventory.models import Stock
@@ -120,12 +120,13 @@ def _params(**extra) -> dict:
     return {"config": TEXT_SEARCH_CONFIG, "description_chars": DESCRIPTION_INDEXED_CHARS, **extra}
 
 
-def _upsert(where: str, params: dict) -> int:
-    """Write the documents of the listed products in ``where``; how many there are."""
+def _upsert(where: str, params: dict) -> tuple[int, int]:
+    """Write the documents of the listed products in ``where`` that changed: (how many listed
+    products there are, how many documents were written)."""
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT_SQL.format(where=where, **_TABLES), _params(**params))
-        listed, _written = cursor.fetchone()
-        return listed
+        listed, written = cursor.fetchone()
+        return listed, written
 
 
 def _delete_unlisted(where_doc: str, params: dict) -> int:
@@ -149,10 +150,11 @@ def _document_words(product_ids: list[int]) -> set[str]:
 def document_rebuild(*, product_id: int) -> bool:
     """Bring one product's document up to date: written when buyers may see the product, deleted
     otherwise. Its new words join the vocabulary. True when the product has a document now."""
-    indexed = _upsert("p.id = %(product_id)s", {"product_id": product_id}) > 0
-    if indexed:
+    listed, written = _upsert("p.id = %(product_id)s", {"product_id": product_id})
+    indexed = listed > 0
+    if written:
         spelling.vocabulary_add(_document_words([product_id]))
-    else:
+    elif not indexed:
         SearchDocument.objects.filter(product_id=product_id).delete()
     return indexed
 
@@ -162,8 +164,8 @@ def documents_rebuild_for_seller(*, seller_id: int) -> int:
     """After a seller's status changed: index its listed products, drop the others. Returns how many
     documents the seller has now."""
     _delete_unlisted("d.seller_id = %(seller_id)s", {"seller_id": seller_id})
-    count = _upsert("p.seller_id = %(seller_id)s", {"seller_id": seller_id})
-    if count:
+    count, written = _upsert("p.seller_id = %(seller_id)s", {"seller_id": seller_id})
+    if written:  # the vocabulary only gains words: unchanged documents bring none
         ids = list(SearchDocument.objects.filter(seller_id=seller_id).values_list("product_id", flat=True))
         spelling.vocabulary_add(_document_words(ids))
     return count
@@ -204,14 +206,15 @@ def documents_rebuild_all(*, progress: Callable[[str], None] = lambda message: N
     indexed = 0
     if first is not None and last is not None:
         batch = 50_000
-        _names_index_fast_update(True)
+        pending_list = _names_index_fast_update(True)
         try:
             for low in range(first, last + 1, batch):
                 with transaction.atomic():
-                    indexed += _upsert("p.id >= %(low)s AND p.id < %(high)s", {"low": low, "high": low + batch})
+                    indexed += _upsert("p.id >= %(low)s AND p.id < %(high)s", {"low": low, "high": low + batch})[0]
                 progress(f"search: {indexed:,} documents (products up to id {min(low + batch - 1, last):,})")
         finally:
-            _names_index_fast_update(False)
+            if pending_list:
+                _names_index_fast_update(False)
     with transaction.atomic():
         removed = _delete_unlisted("TRUE", {})
     if removed:
@@ -225,15 +228,28 @@ def documents_rebuild_all(*, progress: Callable[[str], None] = lambda message: N
     return indexed
 
 
-def _names_index_fast_update(on: bool) -> None:
+def _names_index_fast_update(on: bool) -> bool:
     """The names index (search.models) is written row by row, without the pending list that every
     search would scan until the next vacuum. A bulk rebuild turns the list on while it writes (row by
-    row, 200,000 documents took 63 s against 52 s), then merges it into the index. Changing the
-    setting locks the index for an instant."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER INDEX search_doc_names_gin SET (fastupdate = {'on' if on else 'off'})")
-        if not on:
-            cursor.execute("SELECT gin_clean_pending_list('search_doc_names_gin'::regclass)")
+    row, 200,000 documents took 63 s against 52 s), then merges it into the index.
+
+    Changing the setting takes an exclusive lock on the index, which queues every search behind it
+    while it waits for transactions using the table: it gives up after ``NAMES_INDEX_LOCK_TIMEOUT``
+    (a rebuild on a busy shop then writes row by row), as it does when the database role does not
+    own the index. True when the setting was changed."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{NAMES_INDEX_LOCK_TIMEOUT}'")
+            cursor.execute(f"ALTER INDEX search_doc_names_gin SET (fastupdate = {'on' if on else 'off'})")
+            if not on:
+                cursor.execute("SELECT gin_clean_pending_list('search_doc_names_gin'::regclass)")
+    except DatabaseError as error:
+        logger.warning("search: names index fastupdate left as it was (wanted %s): %s", on, error)
+        return False
+    return True
+
+
+NAMES_INDEX_LOCK_TIMEOUT = "2s"
 
 
 _PRODUCT_RATING_SQL = """
@@ -308,7 +324,8 @@ def popular_query_record(*, query: str) -> None:
     normalized = _SPACES.sub(" ", query).strip().lower()
     if not normalized or len(normalized) > POPULAR_QUERY_MAX_LENGTH:
         return
-    relax = "" if connection.in_atomic_block else _RELAXED_COMMIT
+    # never relax a caller's transaction (an atomic block, or autocommit turned off)
+    relax = _RELAXED_COMMIT if connection.get_autocommit() and not connection.in_atomic_block else ""
     with connection.cursor() as cursor:
         cursor.execute(_POPULAR_QUERY_UPSERT.format(table=PopularQuery._meta.db_table, relax=relax), [normalized])
 

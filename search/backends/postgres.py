@@ -68,7 +68,8 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery as PgSearchQuery
 from django.contrib.postgres.search import SearchRank
 from django.core.cache import cache
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -547,9 +548,12 @@ class PostgresBackend(SearchBackend):
                 : FACET_SAMPLE + 1
             ]
         )
-        sample_sql, params = sample.query.get_compiler(using=sample.db).as_sql()
+        try:
+            sample_sql, params = sample.query.get_compiler(using=sample.db).as_sql()
+        except EmptyResultSet:  # a filter that can match nothing (brand__in=[]): no query at all
+            return Facets(), 0
         failed = " + ".join(f"(CASE WHEN in_{name} THEN 0 ELSE {1 << i} END)" for i, name in enumerate(names)) or "0"
-        with connection.cursor() as cursor:
+        with connections[sample.db].cursor() as cursor:
             cursor.execute(
                 _FACET_COUNTS.format(sample=sample_sql, failed=failed, flags="".join(f", in_{name}" for name in names)),
                 (PRICE_BUCKETS, *params, *[FACET_SAMPLE] * 5),

@@ -1,9 +1,12 @@
 """The names (search.models.SearchDocument.names) stored in a column of their own, generated from the
 document, and indexed in place of the expression index of 0004: a row is then checked against its
-names without filtering its document again. Adding a stored generated column rewrites the table
-(about a minute per million documents, during which the index cannot be written); the index is
-then built concurrently. The index is written at once, without a pending list that every search
-would scan until the next vacuum (``fastupdate`` off)."""
+names without filtering its document again.
+
+Adding a stored generated column rewrites the table and its indexes under an exclusive lock: searches
+and indexing wait for it (about a minute per million documents here), so run it in a maintenance
+window on a big catalogue. Then, until the new index is built (concurrently, about 15 s per million),
+a word being typed is matched without an index. The index is written at once, without a pending list
+that every search would scan until the next vacuum (``fastupdate`` off)."""
 
 import django.contrib.postgres.indexes
 import django.contrib.postgres.search

@@ -234,6 +234,14 @@ def test_category_facet_names_come_from_a_copy_that_lasts_a_minute(shelf, search
     assert search_api(q="juice")["facets"]["category"][0]["name"] == "Groceries"
 
 
+def test_facets_of_a_base_that_can_match_nothing_are_empty(shelf):
+    from search.backends.base import Facets, SearchQuery
+    from search.backends.postgres import PostgresBackend
+
+    facets = PostgresBackend()._facets(SearchQuery(q=""), SearchDocument.objects.none(), {})
+    assert facets == (Facets(), 0)
+
+
 def test_brand_facet_ignores_its_own_filter_but_applies_the_others(shelf, api_client):
     body = api_client.get("/api/v1/search/?category=food&brand=Leafy").json()
     assert slugs(body) == ["green-tea"]

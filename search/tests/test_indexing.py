@@ -126,6 +126,23 @@ def test_rebuild_all_leaves_the_names_index_written_without_a_pending_list(shelf
     assert SearchDocument.objects.filter(names=apple).count() == 2  # the stored names: title words
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_that_cannot_lock_the_names_index_goes_on_without_its_pending_list(monkeypatch, caplog):
+    """Another session reading the table holds the index: the setting is left alone after the lock
+    timeout (searches are not queued behind the change), and the rebuild still completes."""
+    import psycopg
+    from django.db import connection
+
+    listed_product("Apple Juice", category_path="food/drinks")
+    monkeypatch.setattr(services, "NAMES_INDEX_LOCK_TIMEOUT", "100ms")
+    settings_dict = connection.get_connection_params()
+    with psycopg.connect(**settings_dict) as reader:  # its own connection, its own transaction
+        reader.execute("SELECT count(*) FROM search_searchdocument").fetchone()
+        assert services.documents_rebuild_all() == 1
+    assert "names index fastupdate left as it was (wanted True)" in caplog.text
+    assert _names_index_options(connection) == ["fastupdate=off"]
+
+
 def _names_index_options(connection) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'search_doc_names_gin'")
