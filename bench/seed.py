@@ -15,7 +15,7 @@ import sys
 import time
 
 import psycopg
-from common import PYTHON, ROOT, record, service_urls
+from common import PYTHON, ROOT, environment_prefix, record, service_urls
 
 
 def main() -> None:
@@ -48,9 +48,11 @@ def main() -> None:
     print(line)
     record(
         "seed",
-        f"### Bulk seeding\n\n`.venv/bin/python bench/seed.py --products {args.products}` ({server}): {line}, "
-        "including the demo accounts, sellers, categories, the generated photos and their renditions, COPY of "
-        "products, variants, stock and images, and ANALYZE. Target: 1,000,000 in under 10 minutes.",
+        f"### Bulk seeding\n\n`{environment_prefix()}.venv/bin/python bench/seed.py --products {args.products}` "
+        f"({server}; the seed goes into a scratch database beside it): {line}, including the demo accounts, "
+        "sellers, categories, the generated photos and their renditions, COPY of products, variants, stock and "
+        "images, VACUUM (ANALYZE), the search index's rebuild and the demo orders. "
+        "Target: 1,000,000 in under 10 minutes.",
     )
 
 
