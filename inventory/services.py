@@ -43,7 +43,8 @@ REASON_MAX_LENGTH = 200  # StockMovement.reason
 DEFAULT_SET_REASON = "set by seller"
 
 
-AVAILABLE_KEY = "inventory:available:{}"  # the cached units available of one variant id, for display
+AVAILABLE_KEY_PREFIX = "inventory:available:"
+AVAILABLE_KEY = AVAILABLE_KEY_PREFIX + "{}"  # the cached units available of one variant id, for display
 
 
 def availability_key(variant_id: int) -> str:

@@ -192,6 +192,12 @@ CACHES = {
     },
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# Each web process keeps its own copies of the product pages it served, up to this many MB of page
+# text, and serves one without asking Redis while Redis announces no change of its versions or stock
+# (storefront.tracking: a thread per process listening to Redis's key invalidations). Off in tests
+# but those of the tracking itself: a test that writes and reads back must not wait for a message.
+STOREFRONT_PAGE_COPIES_MB = env.int("STOREFRONT_PAGE_COPIES_MB", default=64)
+STOREFRONT_PAGE_TRACKING = env.bool("STOREFRONT_PAGE_TRACKING", default=not TESTING)
 DJANGO_REDIS_LOGGER = "shop.cache"
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"  # sessions survive a Redis outage

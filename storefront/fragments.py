@@ -164,7 +164,8 @@ def product_page_with_stock(slug: str, reviews_page: int = 1) -> tuple[Page | No
     (``buy_box``: what it shows whatever the stock, storefront.buy_box) and the visitor's review box
     (``review_box``, storefront.review_box), and the stock the buy box shows, by variant id. None
     when the product is not listed, or for a page of reviews past the last. A warm page that this
-    process served before is one cache round trip: its versions and the stock figures together."""
+    process served before is no cache round trip while Redis announces no change of its versions or
+    stock (storefront.tracking), else one: its versions and the stock figures together."""
 
     def stock_keys(page: Page | None) -> list[str]:
         return selectors.stock_keys(buy_box.variant_ids(page["buy_box"])) if page else []
@@ -176,6 +177,7 @@ def product_page_with_stock(slug: str, reviews_page: int = 1) -> tuple[Page | No
         lambda: _product_page_build(slug, reviews_page),
         timeout=PAGE_TIMEOUT,
         live_keys=stock_keys,
+        live_prefix=selectors.STOCK_KEY_PREFIX,
     )
     if page is None:
         return None, {}

@@ -21,6 +21,7 @@ from catalog import selectors as catalog_selectors
 from catalog.models import PATH_SEPARATOR, Product
 from catalog.selectors import ProductSlice
 from inventory.selectors import availability_for_variants, availability_key, displayed_availability_for_variants
+from inventory.services import AVAILABLE_KEY_PREFIX
 from reviews import selectors as reviews_selectors
 from sellers.models import Seller
 from sellers.selectors import seller_get_by_slug
@@ -392,8 +393,11 @@ def variant_availability(
 
 
 def stock_keys(variant_ids: Iterable[int]) -> list[str]:
-    """The cache keys of the stock figures ``variant_availability`` reads."""
+    """The cache keys of the stock figures ``variant_availability`` reads (all under ``STOCK_KEY_PREFIX``)."""
     return [availability_key(variant_id) for variant_id in variant_ids]
+
+
+STOCK_KEY_PREFIX = AVAILABLE_KEY_PREFIX
 
 
 # --- product reviews ----------------------------------------------------------------------------

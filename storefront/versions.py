@@ -19,13 +19,17 @@ come back empty, and ``cached`` builds the value without keeping it, so pages st
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
+
+from storefront.tracking import Tracker
 
 T = TypeVar("T")
 
@@ -68,13 +72,16 @@ def _new_version() -> int:
 
 
 def bump(scopes: Iterable[str]) -> None:
-    """Make every entry built from these scopes stale."""
-    for scope in set(scopes):
-        key = _VERSION_KEY.format(scope)
+    """Make every entry built from these scopes stale (in this process at once, in the others when
+    Redis's invalidation reaches them, storefront.tracking)."""
+    keys = [_VERSION_KEY.format(scope) for scope in set(scopes)]
+    for key in keys:
         try:
             cache.incr(key)
         except ValueError:  # no version yet: nothing cached under it can be current anyway
             cache.set(key, _new_version(), VERSION_TIMEOUT)
+    if _tracker is not None:
+        _tracker.note_written(cache.make_key(key) for key in keys)
 
 
 def _current_versions(found: dict, keys: Sequence[str]) -> list[int] | None:
@@ -123,14 +130,15 @@ def cached(kind: str, parts: Sequence[object], scopes: Sequence[str], build: Cal
 
 
 class _LocalLRU:
-    """A bounded map in this process's memory, least recently used out first; an entry may carry a
-    deadline after which it is gone. Two of them serve ``cached_with_live``:
+    """A bounded map in this process's memory, least recently used out first; each entry weighs
+    something (1 unless told) and carries a deadline after which it is gone. Two of them serve
+    ``cached_with_live``:
 
-    - ``_copies``: this process's own copies of entries, with the versions they were built under. A
-      page that also needs live values from the cache (the product page's stock) reads the versions
-      and those values in one round trip, and skips moving and unpickling the page itself. A copy is
-      used only while the versions in the cache are still its own, and no longer than the entry's
-      timeout.
+    - ``_copies``: this process's own copies of entries, with the versions and live values they
+      were read with, weighed in characters of page text. While Redis's invalidations say none of
+      those keys changed since (storefront.tracking) a copy is served with no round trip; otherwise
+      the versions and live values are read again in one round trip, and the copy is used if its
+      versions are still the current ones. Never longer than the entry's timeout.
     - ``_live_keys``: the live keys each entry asked for when this process last had it, kept much
       longer than the entries themselves (a few short strings each): an entry this process has no
       copy of any more, the long tail of a big catalogue, still comes with its live values in one
@@ -139,7 +147,8 @@ class _LocalLRU:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[str, tuple[object, float]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[object, float, int]] = OrderedDict()
+        self._weight = 0
         self._lock = threading.Lock()
 
     def get(self, key: str, default: object = None) -> object:
@@ -148,30 +157,98 @@ class _LocalLRU:
             if entry is None:
                 return default
             if entry[1] <= time.monotonic():
-                del self._entries[key]
+                self._weight -= self._entries.pop(key)[2]
                 return default
             self._entries.move_to_end(key)
             return entry[0]
 
-    def put(self, key: str, value: object, timeout: float = float("inf")) -> None:
+    def put(self, key: str, value: object, timeout: float = float("inf"), weight: int = 1) -> None:
         with self._lock:
-            self._entries[key] = (value, time.monotonic() + timeout)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            self._put(key, value, time.monotonic() + timeout, weight)
+
+    def update(self, key: str, value: object) -> None:
+        """Replace the value of ``key``, keeping its deadline and weight (nothing if it is gone)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries[key] = (value, entry[1], entry[2])
+
+    def _put(self, key: str, value: object, deadline: float, weight: int) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._weight -= old[2]
+        self._entries[key] = (value, deadline, weight)
+        self._weight += weight
+        while self._weight > self.size and self._entries:
+            self._weight -= self._entries.popitem(last=False)[1][2]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._weight = 0
 
 
-_copies = _LocalLRU(size=500)  # (versions, page): pages of ~10-20 kB, a few MB per process
+class _Copy(NamedTuple):
+    versions: list
+    value: object
+    live: dict[str, object]  # the live values read with the versions (those the cache held)
+    watched: tuple[str, ...] | None  # the full Redis names of the version and live keys; None: not all tracked
+    mark: int | None  # storefront.tracking: the read's mark; None when no invalidations vouch for it
+
+
+# Pages of ~10 kB (their shared layout pieces are kept once, sys.intern): 64 MB is some 6,000 pages.
+_copies = _LocalLRU(size=settings.STOREFRONT_PAGE_COPIES_MB * 1_000_000)
 _live_keys = _LocalLRU(size=50_000)  # tuples of keys, ~100 bytes each: a few MB per process
+_tracker: Tracker | None = None
+_tracked_live_prefixes: set[str] = set()
+_tracker_lock = threading.Lock()
 
 
 def clear_local_copies() -> None:
     _copies.clear()
     _live_keys.clear()
+
+
+def tracker(live_prefix: str = "") -> Tracker | None:
+    """This process's listener for Redis's invalidations of version keys (and of live keys under
+    ``live_prefix``), or None when STOREFRONT_PAGE_TRACKING is off."""
+    global _tracker
+    if not settings.STOREFRONT_PAGE_TRACKING:
+        return None
+    if _tracker is not None and live_prefix in _tracked_live_prefixes:
+        return _tracker
+    with _tracker_lock:
+        if _tracker is not None:
+            _tracker.stop()  # a new prefix: listen again, for all of them
+        _tracked_live_prefixes.add(live_prefix)
+        prefixes = {cache.make_key(_VERSION_KEY.format(""))}
+        prefixes.update(cache.make_key(prefix) for prefix in _tracked_live_prefixes if prefix)
+        location = settings.CACHES["default"]["LOCATION"]
+        url = location[0] if isinstance(location, list | tuple) else location.split(",")[0]
+        _tracker = Tracker(url, sorted(prefixes))
+        return _tracker
+
+
+def stop_tracking() -> None:
+    global _tracker
+    with _tracker_lock:
+        if _tracker is not None:
+            _tracker.stop()
+            _tracker = None
+        _tracked_live_prefixes.clear()
+
+
+def _page_weight(value: object) -> int:
+    pieces = value.get("pieces", ()) if isinstance(value, dict) else ()
+    return 1_000 + sum(len(piece) for piece in pieces)
+
+
+def _shared_pieces(value: T) -> T:
+    """The page with its text pieces interned: the layout pieces every page repeats are kept once
+    in this process however many copies hold them."""
+    if isinstance(value, dict) and isinstance(value.get("pieces"), tuple):
+        return {**value, "pieces": tuple(sys.intern(piece) for piece in value["pieces"])}
+    return value
 
 
 def cached_with_live(
@@ -182,28 +259,44 @@ def cached_with_live(
     *,
     timeout: int,
     live_keys: Callable[[T], Sequence[str]],
+    live_prefix: str = "",
 ) -> tuple[T, dict[str, object]]:
     """Like ``cached``, with the cache's current values of ``live_keys(value)`` (those it holds).
 
-    When this process has a current copy of the entry, the versions and the live values come in one
-    round trip. Otherwise the entry comes as in ``cached``, with the live values in the same round
+    When this process has a copy of the entry and Redis's invalidations (storefront.tracking, for
+    version keys and live keys under ``live_prefix``) say none of its keys changed since it was
+    read, the copy and its live values are the answer, with no round trip. When they cannot say,
+    the versions and the live values come in one round trip, and the copy is used if its versions
+    are current. Otherwise the entry comes as in ``cached``, with the live values in the same round
     trip when this process knows which keys the entry asks for (``_live_keys``: it had the entry
     before, and its live keys did not change since), else in a second one.
     """
     entry_key, version_keys = _keys(kind, parts, scopes)
-    copy = _copies.get(entry_key)
+    listener = tracker(live_prefix)
+    copy: _Copy | None = _copies.get(entry_key)
     if copy is not None:
-        copy_versions, value = copy
-        keys = list(live_keys(value))
+        if listener is not None and copy.watched is not None and listener.unchanged_since(copy.watched, copy.mark):
+            return copy.value, copy.live
+        mark = listener.mark() if listener is not None and copy.watched is not None else None
+        keys = list(live_keys(copy.value))
         found = cache.get_many([*version_keys, *keys])
-        if _current_versions(found, version_keys) == copy_versions:
-            return value, {key: found[key] for key in keys if key in found}
+        if _current_versions(found, version_keys) == copy.versions:
+            live = {key: found[key] for key in keys if key in found}
+            _copies.update(entry_key, copy._replace(live=live, mark=mark))
+            return copy.value, live
+    mark = listener.mark() if listener is not None else None
     expected = _live_keys.get(entry_key, ())
     versions, value, found = _cached(entry_key, version_keys, build, timeout, also=expected)
     keys = tuple(live_keys(value))
-    if versions is not None:
-        _copies.put(entry_key, (versions, value), timeout)
-        _live_keys.put(entry_key, keys)
     if versions is not None and keys == expected:
-        return value, {key: found[key] for key in keys if key in found}
-    return value, cache.get_many(keys) if keys else {}
+        live = {key: found[key] for key in keys if key in found}
+    else:
+        live = cache.get_many(keys) if keys else {}
+    if versions is not None:
+        watched: tuple[str, ...] | None = tuple(cache.make_key(key) for key in (*version_keys, *keys))
+        if listener is None or not all(listener.covers(key) for key in watched):
+            watched, mark = None, None
+        value = _shared_pieces(value)
+        _copies.put(entry_key, _Copy(versions, value, live, watched, mark), timeout, weight=_page_weight(value))
+        _live_keys.put(entry_key, keys)
+    return value, live

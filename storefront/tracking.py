@@ -1,0 +1,197 @@
+"""Redis tells this process which cached keys changed, so that its own copies of pages can be used
+without asking Redis first (Redis "server-assisted client-side caching", broadcasting mode).
+
+A background thread keeps one connection to the cache's Redis, in RESP2, with
+``CLIENT TRACKING ON REDIRECT <its own id> BCAST PREFIX …`` and ``SUBSCRIBE __redis__:invalidate``:
+from then on Redis sends it the name of every key under those prefixes that any client writes, and
+of every such key that expires or is evicted, and a message meaning "everything" after a FLUSHDB or
+FLUSHALL. (redis-py's own client-side cache needs Redis 7.4 and caches command replies per
+connection; broadcasting mode is in Redis from 6.0 and suits a few key prefixes read by many pages.)
+
+A reader takes a ``mark()`` before it reads keys from Redis, and keeps it with what it read. Later,
+``unchanged_since(keys, mark)`` says whether that is still what Redis holds: true only while the
+thread has been connected without a break since the mark was taken and no invalidation of those
+keys has reached it since. A write that Redis applied after the read sends its invalidation after
+the read's reply, so it reaches the thread after the mark. What is left is the time a message takes
+to reach the thread (milliseconds; a busy worker hands the thread the interpreter at least every
+5 ms), during which this process may still serve what it read before the write. Writes that this
+process makes itself are noted at once (``note_written``).
+
+When the connection breaks, or is silent past its heartbeat, nothing read before is trusted; the
+thread reconnects with a backoff and only reads made after it is back can be trusted again. A
+process that forks (gunicorn's workers) starts its own thread on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+
+import redis
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "__redis__:invalidate"
+HEARTBEAT = 1.0  # seconds of silence before the thread pings Redis; twice this unanswered is a broken link
+MAX_REMEMBERED = 200_000  # invalidated key names kept; past this, forget them and trust no older read
+
+
+class Tracker:
+    def __init__(self, url: str, prefixes: Iterable[str], *, connect_timeout: float = 0.5) -> None:
+        self.url = url
+        self.prefixes = tuple(prefixes)
+        self.connect_timeout = connect_timeout
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._seq = 0  # counts invalidations (and breaks) this process has seen
+        self._floor = 1  # reads marked before this are not trusted
+        self._invalidated: dict[str, int] = {}  # key name -> the seq of its last invalidation
+        self._connected = False
+        self._heard = 0.0  # time.monotonic() when the connection last delivered anything
+        self.client_id: int | None = None  # the listening connection's, in CLIENT LIST
+
+    # --- readers -------------------------------------------------------------------------------
+
+    def mark(self) -> int | None:
+        """The point a read is about to start from, or None when no invalidations are coming in
+        (then nothing read can be trusted later)."""
+        self._ensure_started()
+        with self._lock:
+            return self._seq if self._live() else None
+
+    def unchanged_since(self, keys: Iterable[str], mark: int | None) -> bool:
+        """Whether Redis still holds what was read of ``keys`` (full key names, all under the
+        tracked prefixes) after ``mark``, as far as the invalidations that reached this process say."""
+        if mark is None or self._pid != os.getpid():  # a forked child has no thread of its own yet
+            return False
+        with self._lock:
+            if mark < self._floor or not self._live():
+                return False
+            invalidated = self._invalidated
+            return all(invalidated.get(key, 0) <= mark for key in keys)
+
+    def listening(self) -> bool:
+        with self._lock:
+            return self._live()
+
+    def covers(self, key: str) -> bool:
+        """Whether a change of this key (a full key name) is announced."""
+        return key.startswith(self.prefixes)
+
+    def note_written(self, keys: Iterable[str]) -> None:
+        """This process wrote these keys: what it read of them before is stale now, without
+        waiting for Redis's message."""
+        with self._lock:
+            self._seq += 1
+            for key in keys:
+                self._invalidated[key] = self._seq
+            self._forget_if_full()
+
+    # --- the thread ----------------------------------------------------------------------------
+
+    def _live(self) -> bool:
+        return self._connected and time.monotonic() - self._heard < 3 * HEARTBEAT
+
+    def _ensure_started(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            # A fresh process (or a forked one, whose copy of the thread does not run): start over.
+            self._reset()
+            self._stop = threading.Event()
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="redis-invalidations", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread (tests); the next ``mark`` starts a new one."""
+        with self._lock:
+            self._stop.set()
+            self._pid = None
+            self._connected = False
+        if self._thread is not None:
+            self._thread.join(timeout=3 * HEARTBEAT)
+
+    def _run(self) -> None:
+        stop = self._stop
+        backoff = 0.1
+        while not stop.is_set():
+            connection = None
+            try:
+                connection = self._subscribe()
+                backoff = 0.1
+                self._listen(connection, stop)
+            except (redis.RedisError, OSError) as exc:
+                logger.warning("Redis invalidations: %s; pages are checked with Redis until they are back", exc)
+            finally:
+                with self._lock:
+                    self._connected = False
+                if connection is not None:
+                    connection.disconnect()
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    def _subscribe(self) -> redis.Connection:
+        pool = redis.ConnectionPool.from_url(
+            self.url, protocol=2, socket_connect_timeout=self.connect_timeout, socket_timeout=2 * HEARTBEAT
+        )
+        connection = pool.make_connection()
+        connection.connect()
+        connection.send_command("CLIENT", "ID")
+        client_id = connection.read_response()
+        prefixes = [word for prefix in self.prefixes for word in ("PREFIX", prefix)]
+        connection.send_command("CLIENT", "TRACKING", "ON", "REDIRECT", client_id, "BCAST", *prefixes)
+        connection.read_response()
+        connection.send_command("SUBSCRIBE", CHANNEL)
+        connection.read_response()
+        with self._lock:
+            # Whatever changed while no connection listened went unannounced: only reads from here on.
+            self._seq += 1
+            self._floor = self._seq
+            self._invalidated.clear()
+            self._connected = True
+            self._heard = time.monotonic()
+            self.client_id = client_id
+        return connection
+
+    def _listen(self, connection: redis.Connection, stop: threading.Event) -> None:
+        pinged = False
+        while not stop.is_set():
+            if connection.can_read(timeout=HEARTBEAT):
+                self._receive(connection.read_response())
+                pinged = False
+            elif not pinged:
+                connection.send_command("PING")  # in subscribed mode the reply is ["pong", ""]
+                pinged = True
+            else:
+                raise redis.ConnectionError(f"no answer to a ping in {HEARTBEAT:.0f} s")
+
+    def _receive(self, message: list) -> None:
+        with self._lock:
+            self._heard = time.monotonic()
+            if message[0] != b"message":
+                return
+            keys = message[2]
+            self._seq += 1
+            if keys is None:  # FLUSHDB or FLUSHALL: every key changed
+                self._floor = self._seq
+                self._invalidated.clear()
+                return
+            for key in keys:
+                self._invalidated[key.decode()] = self._seq
+            self._forget_if_full()
+
+    def _forget_if_full(self) -> None:
+        if len(self._invalidated) > MAX_REMEMBERED:
+            self._invalidated.clear()
+            self._floor = self._seq  # a read marked before now may have lost its invalidation
