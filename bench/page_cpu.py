@@ -4,9 +4,14 @@
 
 Calls the WSGI application directly with production settings, over ``--pages`` product pages
 cycled in turn, and prints the process CPU time per request (``time.process_time``) of each.
-With few pages every request finds this process's copy of its page (storefront.versions); with
-more pages than the copies hold (500) none does, as in bench/pages.py's 4,000 pages over 4 workers.
-The figures of BENCHMARKS.md's "Product page against the bare view" come from runs of this.
+Every page is requested once before the timed requests (built and cached), so with
+STOREFRONT_PAGE_TRACKING on (production's default) a timed request finds this process's copy of its
+page, vouched for by Redis's invalidations, and makes no Redis round trip, unless its stock figure
+was first written to Redis by that warming request: its message arrives after the copy was read,
+and the first timed request checks with Redis once. ``--requests`` a few times ``--pages`` measures
+the steady state; ``STOREFRONT_PAGE_TRACKING=false`` in the environment measures the round trip
+of every warm page. The figures of BENCHMARKS.md's "Product page against the bare view" come from
+runs of this.
 """
 
 from __future__ import annotations

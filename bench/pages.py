@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
     parser.add_argument("--pairs", type=int, default=5, help="bare/product run pairs for the throughput ratio")
     parser.add_argument("--pair-seconds", type=int, default=8)
+    parser.add_argument("--product-pages", type=int, default=4000, help="distinct product pages requested")
     parser.add_argument("--no-record", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
 
@@ -42,7 +43,7 @@ def main() -> None:
     total = Product.objects.count()
     # A spread of products: random ids across the whole table, not just the newest.
     max_id = Product.objects.order_by("-id").values_list("id", flat=True).first()
-    ids = rng.sample(range(1, max_id + 1), min(4000, max_id))
+    ids = rng.sample(range(1, max_id + 1), min(args.product_pages, max_id))
     product_paths = [f"/p/{slug}/" for slug in listed_products().filter(id__in=ids).values_list("slug", flat=True)]
     categories = list(Category.objects.values_list("path", "depth"))
     category_paths = [f"/c/{path}/" for path, _ in categories]
@@ -94,11 +95,13 @@ def main() -> None:
         command = (
             f"{environment_prefix()}.venv/bin/python bench/pages.py --products {args.products} "
             f"--seconds {args.seconds} --workers {args.workers}"
+            + (f" --product-pages {args.product_pages}" if args.product_pages != 4000 else "")
         )
         body = (
             f"### Storefront pages under load\n\n`{command}` — {total:,} products; gunicorn with "
             f"{args.workers} sync workers and production settings; wrk, {args.connections} connections, "
-            f"{args.seconds} s per endpoint over thousands of distinct URLs, each requested {2 * args.workers} "
+            f"{args.seconds} s per endpoint over thousands of distinct URLs ({len(product_paths):,} product pages), "
+            f"each requested {2 * args.workers} "
             "times beforehand (the steady state: caches filled, in every worker); "
             f"wrk runs on the same machine as the server and the database.\n\n" + table(results) + f"\n\n{verdict}"
         )

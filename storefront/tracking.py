@@ -125,14 +125,17 @@ class Tracker:
     def _run(self) -> None:
         stop = self._stop
         backoff = 0.1
+        failures = 0
         while not stop.is_set():
             connection = None
             try:
                 connection = self._subscribe()
-                backoff = 0.1
+                backoff, failures = 0.1, 0
                 self._listen(connection, stop)
             except (redis.RedisError, OSError) as exc:
-                logger.warning("Redis invalidations: %s; pages are checked with Redis until they are back", exc)
+                failures += 1
+                if failures == 1 or failures % 100 == 0:  # an outage is said once, then every ~8 minutes
+                    logger.warning("Redis invalidations: %s; pages are checked with Redis until they are back", exc)
             finally:
                 with self._lock:
                     self._connected = False
