@@ -8,7 +8,9 @@ request: no context processors, no CSRF token, no user, no query string), so not
 one visitor can end up in it; ``live.split`` refuses a page holding a CSRF token all the same.
 
 A warm page is one cache round trip (the entry and its versions in one MGET, versions.cached) and
-the visitor's parts; the product page adds its stock query. When Redis is down the page is built on
+the visitor's parts. A product page adds its live stock to that round trip, and a web process that
+served it before makes none while Redis announces no change of its versions or stock
+(versions.cached_with_live, storefront.tracking). When Redis is down the page is built on
 every request, exactly as it would be cached.
 """
 
@@ -24,9 +26,11 @@ from sellers.models import Seller
 from storefront import buy_box, category_filters, live, review_box, selectors, versions
 from storefront.pagination import PageRequest, build_pager
 
-# Grids show "Out of stock" badges, and stock changes announce nothing (yet): a badge may lag by up
-# to this. A category tree change (no event announces one yet) reaches the layout of cached pages
-# within this too, on top of the tree's own timeout. The product page and the cart read stock live.
+# Grids show "Out of stock" badges, and stock changes bump no version: a badge may lag by up to this.
+# A category tree change (no event announces one yet) reaches the layout of cached pages within this
+# too, on top of the tree's own timeout. The product page's buy box shows the current stock figure
+# (read with the page, or vouched for by Redis's invalidations: storefront.tracking); the cart reads
+# stock itself.
 PAGE_TIMEOUT = 5 * 60
 
 Page = dict[str, Any]  # {"pieces": live.split(...)} and what the page's own live parts need

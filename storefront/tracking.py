@@ -5,21 +5,26 @@ A background thread keeps one connection to the cache's Redis, in RESP2, with
 ``CLIENT TRACKING ON REDIRECT <its own id> BCAST PREFIX …`` and ``SUBSCRIBE __redis__:invalidate``:
 from then on Redis sends it the name of every key under those prefixes that any client writes, and
 of every such key that expires or is evicted, and a message meaning "everything" after a FLUSHDB or
-FLUSHALL. (redis-py's own client-side cache needs Redis 7.4 and caches command replies per
-connection; broadcasting mode is in Redis from 6.0 and suits a few key prefixes read by many pages.)
+FLUSHALL (of any database of that server). (redis-py's own client-side cache needs Redis 7.4 and
+caches command replies per connection; broadcasting mode is in Redis from 6.0 and suits a few key
+prefixes read by many pages.)
 
 A reader takes a ``mark()`` before it reads keys from Redis, and keeps it with what it read. Later,
 ``unchanged_since(keys, mark)`` says whether that is still what Redis holds: true only while the
-thread has been connected without a break since the mark was taken and no invalidation of those
-keys has reached it since. A write that Redis applied after the read sends its invalidation after
-the read's reply, so it reaches the thread after the mark. What is left is the time a message takes
-to reach the thread (milliseconds; a busy worker hands the thread the interpreter at least every
-5 ms), during which this process may still serve what it read before the write. Writes that this
-process makes itself are noted at once (``note_written``).
+thread has been connected without a break since the mark was taken, is caught up (below), and no
+invalidation of those keys has reached it since. A write that Redis applied after the read sends its
+invalidation after the read's reply, so it reaches the thread after the mark. What is left is the
+time a message takes to reach the thread, during which this process may still serve what it read
+before the write: milliseconds (a busy worker hands the thread the interpreter at least every
+5 ms), and never more than ``LAG_LIMIT``: the thread pings Redis every ``PING_EVERY`` seconds, and
+Redis answers a ping after every message it queued before it, so a pong that has not come back
+within ``LAG_LIMIT`` (a broken link, or a thread falling behind a burst of writes) stops all trust
+until one does. Version bumps this process makes itself are noted at once (``note_written``);
+other writes, the stock figures included, wait for their message.
 
-When the connection breaks, or is silent past its heartbeat, nothing read before is trusted; the
-thread reconnects with a backoff and only reads made after it is back can be trusted again. A
-process that forks (gunicorn's workers) starts its own thread on first use.
+When the connection breaks nothing read before is trusted again; the thread reconnects with a
+backoff, and only reads made after it is back can be. A process that forks (gunicorn's workers)
+starts its own thread on first use; the sequence of marks never goes back within a process.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable
 
 import redis
@@ -35,8 +41,10 @@ import redis
 logger = logging.getLogger(__name__)
 
 CHANNEL = "__redis__:invalidate"
-HEARTBEAT = 1.0  # seconds of silence before the thread pings Redis; twice this unanswered is a broken link
-MAX_REMEMBERED = 200_000  # invalidated key names kept; past this, forget them and trust no older read
+PING_EVERY = 0.5  # seconds between the thread's pings
+LAG_LIMIT = 1.5  # seconds a ping may go unanswered before nothing is trusted; twice this breaks the link
+STEADY = 10.0  # seconds a connection must last before a break starts the backoff over
+MAX_REMEMBERED = 50_000  # invalidated key names kept (~6 MB); past this, forget them and trust no older read
 
 
 class Tracker:
@@ -48,15 +56,17 @@ class Tracker:
         self._pid: int | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._seq = 0  # counts invalidations (and breaks) this process has seen; never goes back
         self._reset()
 
     def _reset(self) -> None:
-        self._seq = 0  # counts invalidations (and breaks) this process has seen
-        self._floor = 1  # reads marked before this are not trusted
+        self._seq += 1
+        self._floor = self._seq + 1  # reads marked before this are not trusted
         self._invalidated: dict[str, int] = {}  # key name -> the seq of its last invalidation
         self._connected = False
-        self._heard = 0.0  # time.monotonic() when the connection last delivered anything
+        self._caught_up = 0.0  # time.monotonic() when a ping was sent whose pong has come back
         self.client_id: int | None = None  # the listening connection's, in CLIENT LIST
+        self.failures = 0  # connection attempts or connections that failed in a row
 
     # --- readers -------------------------------------------------------------------------------
 
@@ -98,15 +108,19 @@ class Tracker:
     # --- the thread ----------------------------------------------------------------------------
 
     def _live(self) -> bool:
-        return self._connected and time.monotonic() - self._heard < 3 * HEARTBEAT
+        return self._connected and time.monotonic() - self._caught_up < LAG_LIMIT
 
     def _ensure_started(self) -> None:
-        if self._pid == os.getpid():
+        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
             return
+        if self._pid != os.getpid():
+            # A forked process: its copy of the thread does not run, and the parent's thread may
+            # have held the lock at the fork.
+            self._lock = threading.Lock()
         with self._lock:
-            if self._pid == os.getpid():
+            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
                 return
-            # A fresh process (or a forked one, whose copy of the thread does not run): start over.
+            # A fresh process, a forked one, or a thread that died: start over.
             self._reset()
             self._stop = threading.Event()
             self._pid = os.getpid()
@@ -120,33 +134,41 @@ class Tracker:
             self._pid = None
             self._connected = False
         if self._thread is not None:
-            self._thread.join(timeout=3 * HEARTBEAT)
+            self._thread.join(timeout=2 * LAG_LIMIT + self.connect_timeout)
 
     def _run(self) -> None:
         stop = self._stop
         backoff = 0.1
-        failures = 0
         while not stop.is_set():
             connection = None
+            started = time.monotonic()
             try:
                 connection = self._subscribe()
-                backoff, failures = 0.1, 0
                 self._listen(connection, stop)
             except (redis.RedisError, OSError) as exc:
-                failures += 1
-                if failures == 1 or failures % 100 == 0:  # an outage is said once, then every ~8 minutes
+                self._failed()
+                if self.failures == 1 or self.failures % 100 == 0:  # an outage is said once, then now and then
                     logger.warning("Redis invalidations: %s; pages are checked with Redis until they are back", exc)
+            except Exception:  # a reply this code did not expect: say so, and listen again
+                self._failed()
+                logger.exception("Redis invalidations: unexpected failure; listening again")
             finally:
                 with self._lock:
                     self._connected = False
                 if connection is not None:
                     connection.disconnect()
+            if time.monotonic() - started > STEADY:
+                backoff = 0.1  # it held for a while: this is a new outage
             stop.wait(backoff)
             backoff = min(backoff * 2, 5.0)
 
+    def _failed(self) -> None:
+        with self._lock:
+            self.failures += 1
+
     def _subscribe(self) -> redis.Connection:
         pool = redis.ConnectionPool.from_url(
-            self.url, protocol=2, socket_connect_timeout=self.connect_timeout, socket_timeout=2 * HEARTBEAT
+            self.url, protocol=2, socket_connect_timeout=self.connect_timeout, socket_timeout=2 * LAG_LIMIT
         )
         connection = pool.make_connection()
         connection.connect()
@@ -163,35 +185,44 @@ class Tracker:
             self._floor = self._seq
             self._invalidated.clear()
             self._connected = True
-            self._heard = time.monotonic()
+            self._caught_up = time.monotonic()
             self.client_id = client_id
         return connection
 
     def _listen(self, connection: redis.Connection, stop: threading.Event) -> None:
-        pinged = False
+        pings: deque[float] = deque()  # when each unanswered ping was sent, oldest first
+        next_ping = time.monotonic()
         while not stop.is_set():
-            if connection.can_read(timeout=HEARTBEAT):
-                self._receive(connection.read_response())
-                pinged = False
-            elif not pinged:
+            now = time.monotonic()
+            if now >= next_ping:
                 connection.send_command("PING")  # in subscribed mode the reply is ["pong", ""]
-                pinged = True
+                pings.append(now)
+                next_ping = now + PING_EVERY
+            if pings and now - pings[0] > 2 * LAG_LIMIT:
+                raise redis.ConnectionError(f"no answer to a ping in {2 * LAG_LIMIT:.0f} s")
+            if not connection.can_read(timeout=max(0.0, next_ping - time.monotonic())):
+                continue
+            message = connection.read_response()
+            if message[0] == b"pong":
+                sent = pings.popleft()
+                with self._lock:
+                    self._caught_up = sent  # every message Redis queued before this ping is in
+                    self.failures = 0
             else:
-                raise redis.ConnectionError(f"no answer to a ping in {HEARTBEAT:.0f} s")
+                self._receive(message)
 
     def _receive(self, message: list) -> None:
+        if message[0] != b"message":
+            return
+        keys = message[2]
         with self._lock:
-            self._heard = time.monotonic()
-            if message[0] != b"message":
-                return
-            keys = message[2]
             self._seq += 1
             if keys is None:  # FLUSHDB or FLUSHALL: every key changed
                 self._floor = self._seq
                 self._invalidated.clear()
                 return
             for key in keys:
-                self._invalidated[key.decode()] = self._seq
+                self._invalidated[key.decode(errors="replace")] = self._seq
             self._forget_if_full()
 
     def _forget_if_full(self) -> None:

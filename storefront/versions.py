@@ -12,6 +12,11 @@ Only what is the same for every visitor goes in here. The parts of a page that b
 (the header's account links and cart count, CSRF tokens, messages, stock) render on every request and
 are spliced into the cached page (storefront.live).
 
+A web process also keeps its own copies of the entries ``cached_with_live`` served (the product
+page), and serves one with no Redis round trip while Redis announces no change of the keys it was
+read with (storefront.tracking); a change reaches those copies within milliseconds of Redis applying
+it, and at once in the process that made it (``bump``).
+
 Redis is fast state, not the truth: django-redis ignores its errors (``IGNORE_EXCEPTIONS``), reads then
 come back empty, and ``cached`` builds the value without keeping it, so pages still render.
 """
@@ -166,11 +171,12 @@ class _LocalLRU:
         with self._lock:
             self._put(key, value, time.monotonic() + timeout, weight)
 
-    def update(self, key: str, value: object) -> None:
-        """Replace the value of ``key``, keeping its deadline and weight (nothing if it is gone)."""
+    def update(self, key: str, value: object, expected: object) -> None:
+        """Replace the value of ``key``, keeping its deadline and weight, if it is still ``expected``
+        (not gone, nor replaced by another thread meanwhile)."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None:
+            if entry is not None and entry[0] is expected:
                 self._entries[key] = (value, entry[1], entry[2])
 
     def _put(self, key: str, value: object, deadline: float, weight: int) -> None:
@@ -211,21 +217,26 @@ def clear_local_copies() -> None:
 
 def tracker(live_prefix: str = "") -> Tracker | None:
     """This process's listener for Redis's invalidations of version keys (and of live keys under
-    ``live_prefix``), or None when STOREFRONT_PAGE_TRACKING is off."""
+    ``live_prefix``), or None when STOREFRONT_PAGE_TRACKING is off, or when the cache reads from
+    replicas (django-redis spreads reads over the servers after the first: a replica behind the
+    primary could answer a read after the invalidation that should have covered it)."""
     global _tracker
     if not settings.STOREFRONT_PAGE_TRACKING:
         return None
     if _tracker is not None and live_prefix in _tracked_live_prefixes:
         return _tracker
+    location = settings.CACHES["default"].get("LOCATION")
+    servers = location.split(",") if isinstance(location, str) else list(location or ())
+    if len(servers) != 1:
+        return None
     with _tracker_lock:
         if _tracker is not None:
             _tracker.stop()  # a new prefix: listen again, for all of them
+            _copies.clear()  # their marks belong to the old listener
         _tracked_live_prefixes.add(live_prefix)
         prefixes = {cache.make_key(_VERSION_KEY.format(""))}
         prefixes.update(cache.make_key(prefix) for prefix in _tracked_live_prefixes if prefix)
-        location = settings.CACHES["default"]["LOCATION"]
-        url = location[0] if isinstance(location, list | tuple) else location.split(",")[0]
-        _tracker = Tracker(url, sorted(prefixes))
+        _tracker = Tracker(servers[0], sorted(prefixes))
         return _tracker
 
 
@@ -282,7 +293,7 @@ def cached_with_live(
         found = cache.get_many([*version_keys, *keys])
         if _current_versions(found, version_keys) == copy.versions:
             live = {key: found[key] for key in keys if key in found}
-            _copies.update(entry_key, copy._replace(live=live, mark=mark))
+            _copies.update(entry_key, copy._replace(live=live, mark=mark), expected=copy)
             return copy.value, live
     mark = listener.mark() if listener is not None else None
     expected = _live_keys.get(entry_key, ())

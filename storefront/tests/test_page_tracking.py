@@ -60,15 +60,16 @@ def product(tree):
 
 @pytest.fixture
 def redis_reads(monkeypatch):
-    """The cache reads this process makes (the real ones, counted)."""
-    calls: list[list[str]] = []
-    real = cache.get_many
+    """The commands this process sends Redis through redis-py's clients, as Redis receives them
+    (the listener's own connection is not one of those)."""
+    calls: list[str] = []
+    real = redis.Redis.execute_command
 
-    def get_many(keys, *args, **kwargs):
-        calls.append(list(keys))
-        return real(keys, *args, **kwargs)
+    def execute_command(self, *args, **options):
+        calls.append(str(args[0]))
+        return real(self, *args, **options)
 
-    monkeypatch.setattr(cache, "get_many", get_many)
+    monkeypatch.setattr(redis.Redis, "execute_command", execute_command)
     return calls
 
 
@@ -130,15 +131,16 @@ def test_a_version_bumped_by_another_process_reaches_the_page(client, listener, 
 
 
 def test_a_version_bumped_in_this_process_shows_at_once(
-    client, listener, product, other_process, django_capture_on_commit_callbacks
+    client, listener, product, other_process, django_capture_on_commit_callbacks, monkeypatch
 ):
     _warm(client, product, listener, other_process)
+    monkeypatch.setattr(listener, "_receive", lambda message: None)  # Redis's messages go unheard from here
     Product.objects.filter(pk=product.pk).update(title="Phone X2")
     product.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         publish(catalog_events.PRODUCT_UPDATED, catalog_events.product_payload(product))
 
-    assert "Phone X2" in _page(client, product)  # no waiting: this process noted its own write
+    assert "Phone X2" in _page(client, product)  # this process noted its own write
 
 
 def test_stock_changed_by_another_process_reaches_the_buy_box(client, listener, product, other_process):
@@ -167,11 +169,18 @@ def test_after_a_broken_connection_no_copy_read_before_it_is_trusted(
     assert redis_reads == []  # ...and vouched for again from then on
 
 
-def test_without_a_connection_nothing_is_vouched_for():
-    nowhere = tracking.Tracker("redis://127.0.0.1:1/0", ["sf:v:"], connect_timeout=0.2)
+@pytest.mark.parametrize(
+    "url",
+    ["redis://127.0.0.1:1/0", "redis://127.0.0.1:5432/0"],
+    ids=["nothing listens", "not a Redis server"],
+)
+def test_without_a_listening_connection_nothing_is_vouched_for(url):
+    nowhere = tracking.Tracker(url, ["sf:v:"], connect_timeout=0.2)
     try:
+        nowhere.mark()  # starts the thread
+        _wait_until(lambda: nowhere.failures >= 2, "two attempts have failed")
         assert nowhere.mark() is None
-        assert not nowhere.unchanged_since([], 1)
+        assert not nowhere.unchanged_since([], 10**9)
         assert not nowhere.listening()
     finally:
         nowhere.stop()
@@ -186,6 +195,7 @@ def test_a_flushed_cache_trusts_no_copy(client, listener, product, other_process
 
     _wait_until(lambda: not listener.unchanged_since([], mark), "the flush is announced")
     assert "Phone X2" in _page(client, product)
+    assert listener.listening()
 
 
 def test_only_the_keys_written_after_the_read_began_lose_their_trust(listener, other_process):
@@ -227,7 +237,7 @@ def test_with_tracking_off_every_warm_page_asks_redis(client, settings, product,
     assert len(redis_reads) == 1
 
 
-def test_copies_are_bounded_by_their_weight():
+def test_copies_are_bounded_by_their_weight(monkeypatch):
     lru = versions._LocalLRU(size=100)
     lru.put("a", "A", weight=60)
     lru.put("b", "B", weight=30)
@@ -236,5 +246,26 @@ def test_copies_are_bounded_by_their_weight():
 
     assert lru.get("b") is None
     assert (lru.get("a"), lru.get("c")) == ("A", "C")
-    lru.update("c", "C2")
+    assert lru._weight == 90
+
+    lru.update("c", "C2", expected="C")
+    lru.update("c", "C3", expected="C")  # another thread got there first: left alone
     assert lru.get("c") == "C2"
+    assert lru._weight == 90
+
+    lru.put("short", "S", timeout=0, weight=10)
+    assert lru.get("short") is None  # past its deadline
+    assert lru._weight == 90
+
+    lru.put("huge", "H", weight=500)  # more than the whole bound: nothing stays
+    assert lru.get("huge") is None
+    assert lru._weight == 0
+
+
+def test_a_cache_read_from_replicas_is_never_vouched_for(settings):
+    settings.STOREFRONT_PAGE_TRACKING = True
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "LOCATION": ["redis://127.0.0.1:6379/0", "redis://127.0.0.1:6380/0"]}
+    }
+
+    assert versions.tracker(selectors.STOCK_KEY_PREFIX) is None
