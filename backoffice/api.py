@@ -32,6 +32,7 @@ from shop.core.api import Conflict
 
 from . import services
 from .serializers import (
+    SellerApproveReturnSerializer,
     SellerProductCreateSerializer,
     SellerProductSerializer,
     SellerProductUpdateSerializer,
@@ -368,12 +369,21 @@ class SellerReturnActionApi(SellerApi):
 
 
 class SellerReturnApproveApi(SellerReturnActionApi):
-    """Approve a requested return: its lines' stored amounts are refunded (status ``refunded``)."""
+    """Approve a requested return: its lines' stored amounts are refunded (status ``refunded``).
+    ``{"restock": true}`` also puts the returned units back on hand (the goods are back and can be
+    sold again); without a body nothing goes back in stock."""
 
-    @extend_schema(request=None, responses={200: SellerReturnSerializer})
+    serializer_class = SellerApproveReturnSerializer
+
+    @extend_schema(request=SellerApproveReturnSerializer, responses={200: SellerReturnSerializer})
     def post(self, request, return_id: int):
         the_return = self.the_return(return_id)
-        _order_conflicts(lambda: order_services.return_approve(the_return=the_return, actor=request.user))
+        serializer = SellerApproveReturnSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        restock = serializer.validated_data["restock"]
+        _order_conflicts(
+            lambda: order_services.return_approve(the_return=the_return, actor=request.user, restock=restock)
+        )
         return self.answer(return_id)
 
 

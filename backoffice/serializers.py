@@ -229,3 +229,9 @@ class SellerReturnSerializer(serializers.Serializer):
 
 class SellerRejectSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     reason = StrictCharField(max_length=500)
+
+
+class SellerApproveReturnSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    restock = serializers.BooleanField(
+        required=False, default=False, help_text="The goods are back and can be sold again: put their units on hand."
+    )

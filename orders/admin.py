@@ -509,8 +509,11 @@ class _ReturnAdminBase(_ObjectButtons, admin.ModelAdmin):
         return self._post_only(request) or self._run(
             request,
             the_return,
-            lambda: services.return_approve(the_return=the_return, actor=request.user),
-            "Approved: the buyer is refunded.",
+            lambda: services.return_approve(
+                the_return=the_return, actor=request.user, restock=request.POST.get("restock") == "on"
+            ),
+            "Approved: the buyer is refunded"
+            + (", and the returned units are back in stock." if request.POST.get("restock") == "on" else "."),
         )
 
     def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

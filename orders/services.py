@@ -1370,12 +1370,19 @@ def _lock_return(return_id: int) -> Return:
     return Return.objects.select_for_update().select_related("order", "sub_order").get(pk=return_id)
 
 
-def return_approve(*, the_return: Return, actor=None) -> Return:
+def return_approve(*, the_return: Return, actor=None, restock: bool = False) -> Return:
     """Approve a return: the stored amounts of its lines are refunded (approved, then refunded once
-    the gateway confirms). Raises InvalidTransition unless it is requested."""
+    the gateway confirms). ``restock``: the seller has the goods back in a state to sell again, and
+    their units go back on hand (once, whatever the retries). Raises InvalidTransition unless it is
+    requested."""
     with transaction.atomic():
         locked = _lock_return(the_return.pk)
-        _return_move(locked, RS.APPROVED, actor=actor)
+        _return_move(locked, RS.APPROVED, actor=actor, note="units back in stock" if restock else "")
+        if restock:
+            lines = [(line.order_line.sku, line.quantity) for line in locked.lines.select_related("order_line")]
+            inventory_services.stock_restock(
+                lines=lines, reason=f"return {locked.pk} of order {locked.order.number}", key=f"return:{locked.pk}"
+            )
         refund = None
         if locked.amount > 0:
             refund = OrderRefund.objects.create(

@@ -152,6 +152,31 @@ def test_approving_a_return_refunds_its_stored_amounts(seller, order):
     assert api.post(f"/api/v1/seller/returns/{the_return.pk}/approve/").status_code == 409
 
 
+def test_approving_a_return_with_restock_puts_the_units_back_on_hand(seller, order):
+    from inventory.models import Stock
+
+    api = client_for(seller.user)
+    sub_order = own_sub_order(order, seller)
+    order_services.sub_order_ship(sub_order=sub_order, carrier="DHL", tracking_number="1")
+    order_services.sub_order_deliver(sub_order=sub_order)
+    line = sub_order.lines.get()
+    on_hand = Stock.objects.get(sku=line.sku).on_hand
+    the_return = order_services.return_request(order=order, lines=[{"sku": line.sku, "quantity": 2}])
+    url = f"/api/v1/seller/returns/{the_return.pk}/approve/"
+
+    for bad, field in (({"restock": "maybe"}, "restock"), ({"restok": True}, "restok")):
+        refused = api.post(url, bad, format="json")
+        assert refused.status_code == 400
+        assert refused.json()["error"] == "invalid"
+        assert field in refused.json()["fields"]
+    assert Stock.objects.get(sku=line.sku).on_hand == on_hand  # a refused request changed nothing
+    approved = api.post(url, {"restock": True}, format="json")
+
+    assert approved.status_code == 200
+    assert approved.json()["status"] == "refunded"
+    assert Stock.objects.get(sku=line.sku).on_hand == on_hand + 2
+
+
 def test_rejecting_a_return_needs_a_reason(seller, order):
     api = client_for(seller.user)
     sub_order = own_sub_order(order, seller)

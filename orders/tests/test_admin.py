@@ -211,6 +211,20 @@ def test_the_seller_sees_only_its_returns_and_approves_one(seller_client, return
     assert own_return.refunds.get().status == "succeeded"
 
 
+def test_the_seller_approves_a_return_and_puts_its_units_back_in_stock(seller_client, returns):
+    own_return, _ = returns
+    sku = own_return.lines.get().order_line.sku
+    on_hand = Stock.objects.get(sku=sku).on_hand
+    assert b'name="restock"' in seller_client.get(url("return_change", own_return.pk)).content
+
+    done = seller_client.post(url("return_approve", own_return.pk), {"restock": "on"}, follow=True)
+
+    assert b"back in stock" in done.content
+    own_return.refresh_from_db()
+    assert own_return.status == Return.Status.REFUNDED
+    assert Stock.objects.get(sku=sku).on_hand == on_hand + 1
+
+
 def test_rejecting_needs_a_reason_shown_to_the_buyer(seller_client, returns, client, buyer):
     own_return, _ = returns
 

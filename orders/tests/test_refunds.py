@@ -176,6 +176,28 @@ def test_a_return_approved_refunds_exactly_the_stored_amounts_of_its_lines(two_s
     assert published == ["requested", "approved", "refunded"] * 3
 
 
+def test_a_return_approved_with_restock_puts_its_units_back_once(two_seller_order):
+    order = two_seller_order
+    sub_order = order.sub_orders.order_by("id").first()
+    deliver(sub_order)
+    line = sub_order.lines.order_by("-quantity").first()
+    on_hand = Stock.objects.get(sku=line.sku).on_hand
+    kept = services.return_request(order=order, lines=[{"sku": line.sku, "quantity": 1}], reason="worn")
+    back = services.return_request(order=order, lines=[{"sku": line.sku, "quantity": 2}], reason="too small")
+
+    services.return_approve(the_return=kept)  # the goods cannot be sold again: stock stays as it is
+    assert Stock.objects.get(sku=line.sku).on_hand == on_hand
+    approved = services.return_approve(the_return=back, restock=True)
+
+    assert approved.status == Return.Status.REFUNDED
+    assert Stock.objects.get(sku=line.sku).on_hand == on_hand + 2
+    movement = StockMovement.objects.get(stock__sku=line.sku, delta=2)
+    assert f"return {back.pk} of order {order.number}" in movement.reason
+    with pytest.raises(InvalidTransition):  # a second approval changes nothing, stock included
+        services.return_approve(the_return=back, restock=True)
+    assert Stock.objects.get(sku=line.sku).on_hand == on_hand + 2
+
+
 def test_a_rejected_return_frees_its_units_for_another_request(two_seller_order):
     order = two_seller_order
     sub_order = order.sub_orders.order_by("id").first()
