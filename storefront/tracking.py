@@ -33,8 +33,10 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Iterable
+from functools import partial
 
 import redis
 
@@ -58,6 +60,8 @@ class Tracker:
         self._stop = threading.Event()
         self._seq = 0  # counts invalidations (and breaks) this process has seen; never goes back
         self._reset()
+        # A forked child gets a fresh lock (the parent's thread may have held this one at the fork).
+        os.register_at_fork(after_in_child=partial(_after_fork, weakref.ref(self)))
 
     def _reset(self) -> None:
         self._seq += 1
@@ -113,10 +117,6 @@ class Tracker:
     def _ensure_started(self) -> None:
         if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
             return
-        if self._pid != os.getpid():
-            # A forked process: its copy of the thread does not run, and the parent's thread may
-            # have held the lock at the fork.
-            self._lock = threading.Lock()
         with self._lock:
             if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
                 return
@@ -143,18 +143,19 @@ class Tracker:
             connection = None
             started = time.monotonic()
             try:
-                connection = self._subscribe()
+                connection = self._subscribe(stop)
                 self._listen(connection, stop)
             except (redis.RedisError, OSError) as exc:
-                self._failed()
+                self._failed(stop)
                 if self.failures == 1 or self.failures % 100 == 0:  # an outage is said once, then now and then
                     logger.warning("Redis invalidations: %s; pages are checked with Redis until they are back", exc)
             except Exception:  # a reply this code did not expect: say so, and listen again
-                self._failed()
+                self._failed(stop)
                 logger.exception("Redis invalidations: unexpected failure; listening again")
             finally:
                 with self._lock:
-                    self._connected = False
+                    if not stop.is_set():  # a stopped thread leaves the state to its successor
+                        self._connected = False
                 if connection is not None:
                     connection.disconnect()
             if time.monotonic() - started > STEADY:
@@ -162,11 +163,12 @@ class Tracker:
             stop.wait(backoff)
             backoff = min(backoff * 2, 5.0)
 
-    def _failed(self) -> None:
+    def _failed(self, stop: threading.Event) -> None:
         with self._lock:
-            self.failures += 1
+            if not stop.is_set():
+                self.failures += 1
 
-    def _subscribe(self) -> redis.Connection:
+    def _subscribe(self, stop: threading.Event) -> redis.Connection:
         pool = redis.ConnectionPool.from_url(
             self.url, protocol=2, socket_connect_timeout=self.connect_timeout, socket_timeout=2 * LAG_LIMIT
         )
@@ -180,6 +182,8 @@ class Tracker:
         connection.send_command("SUBSCRIBE", CHANNEL)
         connection.read_response()
         with self._lock:
+            if stop.is_set():
+                raise redis.ConnectionError("stopped")
             # Whatever changed while no connection listened went unannounced: only reads from here on.
             self._seq += 1
             self._floor = self._seq
@@ -206,16 +210,20 @@ class Tracker:
             if message[0] == b"pong":
                 sent = pings.popleft()
                 with self._lock:
+                    if stop.is_set():
+                        return
                     self._caught_up = sent  # every message Redis queued before this ping is in
                     self.failures = 0
             else:
-                self._receive(message)
+                self._receive(message, stop)
 
-    def _receive(self, message: list) -> None:
+    def _receive(self, message: list, stop: threading.Event) -> None:
         if message[0] != b"message":
             return
         keys = message[2]
         with self._lock:
+            if stop.is_set():
+                return
             self._seq += 1
             if keys is None:  # FLUSHDB or FLUSHALL: every key changed
                 self._floor = self._seq
@@ -229,3 +237,9 @@ class Tracker:
         if len(self._invalidated) > MAX_REMEMBERED:
             self._invalidated.clear()
             self._floor = self._seq  # a read marked before now may have lost its invalidation
+
+
+def _after_fork(ref: weakref.ref[Tracker]) -> None:
+    tracker = ref()
+    if tracker is not None:
+        tracker._lock = threading.Lock()

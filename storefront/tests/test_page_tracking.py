@@ -134,7 +134,7 @@ def test_a_version_bumped_in_this_process_shows_at_once(
     client, listener, product, other_process, django_capture_on_commit_callbacks, monkeypatch
 ):
     _warm(client, product, listener, other_process)
-    monkeypatch.setattr(listener, "_receive", lambda message: None)  # Redis's messages go unheard from here
+    monkeypatch.setattr(listener, "_receive", lambda message, stop: None)  # Redis's messages go unheard from here
     Product.objects.filter(pk=product.pk).update(title="Phone X2")
     product.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
@@ -269,3 +269,20 @@ def test_a_cache_read_from_replicas_is_never_vouched_for(settings):
     }
 
     assert versions.tracker(selectors.STOCK_KEY_PREFIX) is None
+
+
+def test_a_forked_process_trusts_nothing_it_inherited(listener):
+    import os
+
+    mark = listener.mark()
+    assert listener.unchanged_since([], mark)
+    parent_lock = id(listener._lock)
+
+    child = os.fork()
+    if child == 0:  # the child: no thread of its own yet, a lock of its own, and no trust
+        trusted = listener.unchanged_since([], mark)
+        os._exit(0 if not trusted and id(listener._lock) != parent_lock else 1)
+    _, status = os.waitpid(child, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert listener.unchanged_since([], mark)  # the parent goes on as before
