@@ -1377,12 +1377,15 @@ def return_approve(*, the_return: Return, actor=None, restock: bool = False) -> 
     requested."""
     with transaction.atomic():
         locked = _lock_return(the_return.pk)
-        _return_move(locked, RS.APPROVED, actor=actor, note="units back in stock" if restock else "")
+        _return_move(locked, RS.APPROVED, actor=actor)  # the buyer sees its note: the restock is the seller's
         if restock:
             lines = [(line.order_line.sku, line.quantity) for line in locked.lines.select_related("order_line")]
-            inventory_services.stock_restock(
-                lines=lines, reason=f"return {locked.pk} of order {locked.order.number}", key=f"return:{locked.pk}"
-            )
+            try:
+                inventory_services.stock_restock(
+                    lines=lines, reason=f"return {locked.pk} of order {locked.order.number}", key=f"return:{locked.pk}"
+                )
+            except ValidationError as exc:  # too many units on hand: nothing is approved either
+                raise ValidationError({"restock": exc.messages}) from exc
         refund = None
         if locked.amount > 0:
             refund = OrderRefund.objects.create(

@@ -124,7 +124,9 @@ class Tracker:
             self._reset()
             self._stop = threading.Event()
             self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._run, name="redis-invalidations", daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, args=(self._stop,), name="redis-invalidations", daemon=True
+            )
             self._thread.start()
 
     def stop(self) -> None:
@@ -136,8 +138,7 @@ class Tracker:
         if self._thread is not None:
             self._thread.join(timeout=2 * LAG_LIMIT + self.connect_timeout)
 
-    def _run(self) -> None:
-        stop = self._stop
+    def _run(self, stop: threading.Event) -> None:
         backoff = 0.1
         while not stop.is_set():
             connection = None
@@ -173,16 +174,21 @@ class Tracker:
             self.url, protocol=2, socket_connect_timeout=self.connect_timeout, socket_timeout=2 * LAG_LIMIT
         )
         connection = pool.make_connection()
-        connection.connect()
-        connection.send_command("CLIENT", "ID")
-        client_id = connection.read_response()
-        prefixes = [word for prefix in self.prefixes for word in ("PREFIX", prefix)]
-        connection.send_command("CLIENT", "TRACKING", "ON", "REDIRECT", client_id, "BCAST", *prefixes)
-        connection.read_response()
-        connection.send_command("SUBSCRIBE", CHANNEL)
-        connection.read_response()
+        try:
+            connection.connect()
+            connection.send_command("CLIENT", "ID")
+            client_id = connection.read_response()
+            prefixes = [word for prefix in self.prefixes for word in ("PREFIX", prefix)]
+            connection.send_command("CLIENT", "TRACKING", "ON", "REDIRECT", client_id, "BCAST", *prefixes)
+            connection.read_response()
+            connection.send_command("SUBSCRIBE", CHANNEL)
+            connection.read_response()
+        except BaseException:
+            connection.disconnect()
+            raise
         with self._lock:
             if stop.is_set():
+                connection.disconnect()
                 raise redis.ConnectionError("stopped")
             # Whatever changed while no connection listened went unannounced: only reads from here on.
             self._seq += 1

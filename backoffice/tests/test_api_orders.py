@@ -154,6 +154,7 @@ def test_approving_a_return_refunds_its_stored_amounts(seller, order):
 
 def test_approving_a_return_with_restock_puts_the_units_back_on_hand(seller, order):
     from inventory.models import Stock
+    from inventory.services import MAX_ON_HAND
 
     api = client_for(seller.user)
     sub_order = own_sub_order(order, seller)
@@ -170,6 +171,13 @@ def test_approving_a_return_with_restock_puts_the_units_back_on_hand(seller, ord
         assert refused.json()["error"] == "invalid"
         assert field in refused.json()["fields"]
     assert Stock.objects.get(sku=line.sku).on_hand == on_hand  # a refused request changed nothing
+    Stock.objects.filter(sku=line.sku).update(on_hand=MAX_ON_HAND - 1)  # no room for two more units
+    too_many = api.post(url, {"restock": True}, format="json")
+    assert too_many.status_code == 400
+    assert "restock" in too_many.json()["fields"]
+    assert api.get("/api/v1/seller/returns/").json()["results"][0]["status"] == "requested"  # nothing approved
+    Stock.objects.filter(sku=line.sku).update(on_hand=on_hand)
+
     approved = api.post(url, {"restock": True}, format="json")
 
     assert approved.status_code == 200

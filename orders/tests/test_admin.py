@@ -198,6 +198,8 @@ def returns(order, own, others):
 
 def test_the_seller_sees_only_its_returns_and_approves_one(seller_client, returns):
     own_return, _ = returns
+    sku = own_return.lines.get().order_line.sku
+    on_hand = Stock.objects.get(sku=sku).on_hand
     listing = seller_client.get(url("return_changelist"))
     assert list(listing.context["cl"].result_list) == [own_return]
     page = seller_client.get(url("return_change", own_return.pk))
@@ -209,6 +211,7 @@ def test_the_seller_sees_only_its_returns_and_approves_one(seller_client, return
     own_return.refresh_from_db()
     assert own_return.status == Return.Status.REFUNDED
     assert own_return.refunds.get().status == "succeeded"
+    assert Stock.objects.get(sku=sku).on_hand == on_hand  # the box was not ticked
 
 
 def test_the_seller_approves_a_return_and_puts_its_units_back_in_stock(seller_client, returns):

@@ -191,7 +191,8 @@ def test_a_return_approved_with_restock_puts_its_units_back_once(two_seller_orde
 
     assert approved.status == Return.Status.REFUNDED
     assert Stock.objects.get(sku=line.sku).on_hand == on_hand + 2
-    movement = StockMovement.objects.get(stock__sku=line.sku, delta=2)
+    movement = StockMovement.objects.get(stock__sku=line.sku, reason__endswith=f"#return:{back.pk}")
+    assert (movement.delta, movement.on_hand_after) == (2, on_hand + 2)
     assert f"return {back.pk} of order {order.number}" in movement.reason
     with pytest.raises(InvalidTransition):  # a second approval changes nothing, stock included
         services.return_approve(the_return=back, restock=True)
