@@ -230,6 +230,8 @@ def tracker(live_prefix: str = "") -> Tracker | None:
     if len(servers) != 1:
         return None
     with _tracker_lock:
+        if _tracker is not None and live_prefix in _tracked_live_prefixes:
+            return _tracker  # another thread made it meanwhile
         if _tracker is not None:
             _tracker.stop()  # a new prefix: listen again, for all of them
             _copies.clear()  # their marks belong to the old listener
