@@ -7,6 +7,7 @@ the exact command, into BENCHMARKS.md between markers of their own.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
@@ -20,7 +21,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "BENCHMARKS.md"
@@ -33,6 +34,30 @@ def django_setup() -> None:
     import django
 
     django.setup()
+
+
+def wsgi_get(path: str) -> str:
+    """GET ``path`` (with its query string) through the project's WSGI application in this process,
+    no HTTP; the response's status line. For the in-process profiles."""
+    from shop.wsgi import application
+
+    url = urlsplit(path)
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": url.path, "QUERY_STRING": url.query, "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "SERVER_PROTOCOL": "HTTP/1.1",
+    }  # fmt: skip
+    statuses: list[str] = []
+    b"".join(application(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    return statuses[0]
+
+
+def django_setup_production() -> None:
+    """Django in this process as gunicorn runs it (production settings, the project as the working
+    directory), for the in-process profiles."""
+    os.environ.update(production_env())
+    os.chdir(ROOT)
+    django_setup()
 
 
 def service_urls() -> tuple[str, str]:

@@ -17,12 +17,10 @@ runs of this.
 from __future__ import annotations
 
 import argparse
-import io
-import os
 import sys
 import time
 
-from common import ROOT, django_setup, production_env
+from common import django_setup_production, wsgi_get
 
 
 def main() -> None:
@@ -31,41 +29,27 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     args = parser.parse_args()
 
-    os.environ.update(production_env())
-    os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT))
-    django_setup()
+    django_setup_production()
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
     from catalog.selectors import listed_products
-    from shop.wsgi import application
 
     slugs = list(listed_products().order_by("id").values_list("slug", flat=True)[: args.pages])
     if not slugs:
         raise SystemExit("no listed products: seed the database first (manage.py seed_demo)")
 
-    def call(path: str) -> str:
-        environ = {
-            "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "SERVER_PROTOCOL": "HTTP/1.1",
-        }  # fmt: skip
-        statuses: list[str] = []
-        b"".join(application(environ, lambda status, headers, exc_info=None: statuses.append(status)))
-        return statuses[0]
-
     def cpu_per_request(paths: list[str]) -> float:
         started = time.process_time()
         for i in range(args.requests):
-            status = call(paths[i % len(paths)])
+            status = wsgi_get(paths[i % len(paths)])
             if not status.startswith("200"):
                 raise SystemExit(f"{paths[i % len(paths)]} answered {status}")
         return (time.process_time() - started) / args.requests * 1e6
 
     product_paths = [f"/p/{slug}/" for slug in slugs]
     for path in product_paths:  # every page built and cached once
-        call(path)
+        wsgi_get(path)
     bare = cpu_per_request(["/bench/bare/"])
     product = cpu_per_request(product_paths)
     print(f"{len(slugs):,} product pages, {args.requests:,} requests each")

@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import io
-import os
 import random
 import re
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from common import ROOT, django_setup, production_env
+from common import django_setup_production, wsgi_get
 
 
 def _kind(sql: str) -> str:
@@ -51,30 +48,14 @@ def main() -> None:
     parser.add_argument("--slowest", type=int, default=20)
     args = parser.parse_args()
 
-    os.environ.update(production_env())
-    os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT))
-    django_setup()
+    django_setup_production()
     from django.db import connection
-
-    from shop.wsgi import application
 
     # bench/search.py by its path: "search" is the Django app's name on sys.path
     spec = importlib.util.spec_from_file_location("bench_search", Path(__file__).with_name("search.py"))
     bench_search = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench_search)
     paths = bench_search.query_mix(random.Random(11))[0][: args.searches]
-
-    def call(path: str) -> str:
-        url = urlsplit(path)
-        environ = {
-            "REQUEST_METHOD": "GET", "PATH_INFO": url.path, "QUERY_STRING": url.query, "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "SERVER_PROTOCOL": "HTTP/1.1",
-        }  # fmt: skip
-        statuses: list[str] = []
-        b"".join(application(environ, lambda status, headers, exc_info=None: statuses.append(status)))
-        return statuses[0]
 
     statements: list[tuple[float, str]] = []
 
@@ -86,13 +67,13 @@ def main() -> None:
             statements.append((time.perf_counter() - started, sql))
 
     for path in paths[:50]:  # connections, caches and the popular queries warmed
-        call(path)
+        wsgi_get(path)
     searches = []
     with connection.execute_wrapper(timed):
         for path in paths:
             statements.clear()
             started = time.perf_counter()
-            status = call(path)
+            status = wsgi_get(path)
             searches.append((time.perf_counter() - started, path, status, list(statements)))
 
     def percentiles(values: list[float]) -> str:

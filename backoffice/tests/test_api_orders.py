@@ -11,6 +11,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import AddressFactory, UserFactory
 from catalog.tests.factories import ProductFactory, VariantFactory
+from inventory.models import Stock
+from inventory.services import MAX_ON_HAND
 from inventory.tests.factories import StockFactory
 from orders import services as order_services
 from orders.models import Order, OrderRefund, SubOrder
@@ -56,6 +58,14 @@ def order(seller):
 
 def own_sub_order(order, seller) -> SubOrder:
     return order.sub_orders.get(seller=seller)
+
+
+def delivered_sub_order(order, seller) -> SubOrder:
+    """The seller's sub-order, shipped and delivered: returns may be requested."""
+    sub_order = own_sub_order(order, seller)
+    order_services.sub_order_ship(sub_order=sub_order, carrier="DHL", tracking_number="1")
+    order_services.sub_order_deliver(sub_order=sub_order)
+    return sub_order
 
 
 def test_a_seller_lists_only_its_own_sub_orders(seller, order):
@@ -108,9 +118,7 @@ def test_deliver_before_ship_is_409_and_ship_needs_a_carrier(seller, order):
 
 def test_another_sellers_sub_order_and_return_are_404(seller, order):
     stranger = client_for(SellerFactory().user)
-    sub_order = own_sub_order(order, seller)
-    order_services.sub_order_ship(sub_order=sub_order, carrier="DHL", tracking_number="1")
-    order_services.sub_order_deliver(sub_order=sub_order)
+    sub_order = delivered_sub_order(order, seller)
     the_return = order_services.return_request(order=order, lines=[{"sku": sub_order.lines.get().sku, "quantity": 1}])
 
     assert stranger.post(f"/api/v1/seller/sub-orders/{sub_order.pk}/deliver/").status_code == 404
@@ -132,9 +140,7 @@ def test_buyers_are_refused_the_seller_api(order):
 
 def test_approving_a_return_refunds_its_stored_amounts(seller, order):
     api = client_for(seller.user)
-    sub_order = own_sub_order(order, seller)
-    order_services.sub_order_ship(sub_order=sub_order, carrier="DHL", tracking_number="1")
-    order_services.sub_order_deliver(sub_order=sub_order)
+    sub_order = delivered_sub_order(order, seller)
     line = sub_order.lines.get()
     the_return = order_services.return_request(order=order, lines=[{"sku": line.sku, "quantity": 1}], reason="too big")
 
@@ -153,13 +159,8 @@ def test_approving_a_return_refunds_its_stored_amounts(seller, order):
 
 
 def test_approving_a_return_with_restock_puts_the_units_back_on_hand(seller, order):
-    from inventory.models import Stock
-    from inventory.services import MAX_ON_HAND
-
     api = client_for(seller.user)
-    sub_order = own_sub_order(order, seller)
-    order_services.sub_order_ship(sub_order=sub_order, carrier="DHL", tracking_number="1")
-    order_services.sub_order_deliver(sub_order=sub_order)
+    sub_order = delivered_sub_order(order, seller)
     line = sub_order.lines.get()
     on_hand = Stock.objects.get(sku=line.sku).on_hand
     the_return = order_services.return_request(order=order, lines=[{"sku": line.sku, "quantity": 2}])
@@ -187,9 +188,7 @@ def test_approving_a_return_with_restock_puts_the_units_back_on_hand(seller, ord
 
 def test_rejecting_a_return_needs_a_reason(seller, order):
     api = client_for(seller.user)
-    sub_order = own_sub_order(order, seller)
-    order_services.sub_order_ship(sub_order=sub_order, carrier="DHL", tracking_number="1")
-    order_services.sub_order_deliver(sub_order=sub_order)
+    sub_order = delivered_sub_order(order, seller)
     the_return = order_services.return_request(order=order, lines=[{"sku": sub_order.lines.get().sku, "quantity": 2}])
 
     no_reason = api.post(f"/api/v1/seller/returns/{the_return.pk}/reject/", {}, format="json")
